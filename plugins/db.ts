@@ -1,0 +1,57 @@
+import fp from 'fastify-plugin';
+import { sql, type Kysely } from 'kysely';
+import { connectDatabase, migrateToLatest } from '../src/db/connect.js';
+import type { Database } from '../src/db/types.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Kysely<Database>;
+    dbKind: 'postgres' | 'pglite';
+    /** True when the database answers a trivial query within the timeout. */
+    dbReady(timeoutMs?: number): Promise<boolean>;
+  }
+}
+
+export interface DbPluginOptions {
+  /** A schema of its own (tests); defaults to the connection's search path. */
+  schema?: string;
+  /** Drop that schema on close (tests on a shared PostgreSQL). */
+  dropSchemaOnClose?: boolean;
+}
+
+/** Kysely on PostgreSQL (DATABASE_URL) or embedded PGlite (PGLITE_DIR); migrates on start. */
+export default fp<DbPluginOptions>(
+  async (app, opts) => {
+    const { DATABASE_URL, PGLITE_DIR } = app.config;
+    const handle = await connectDatabase({ databaseUrl: DATABASE_URL, pgliteDir: PGLITE_DIR, schema: opts.schema });
+    try {
+      const applied = await migrateToLatest(handle.db, opts.schema);
+      if (applied.length) app.log.info({ migrations: applied }, 'database migrated');
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    app.decorate('db', handle.db);
+    app.decorate('dbKind', handle.kind);
+    app.decorate('dbReady', async (timeoutMs = 2000) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const probe = sql`select 1`.execute(handle.db).then(() => true, () => false);
+      try {
+        return await Promise.race([probe, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+    app.log.info({ database: handle.kind }, 'database ready');
+    app.addHook('onClose', async () => {
+      if (opts.dropSchemaOnClose && opts.schema) {
+        await sql`drop schema if exists ${sql.id(opts.schema)} cascade`.execute(handle.db).catch(() => {});
+      }
+      await handle.close();
+    });
+  },
+  { name: 'db', dependencies: ['env'] },
+);

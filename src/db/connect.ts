@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { Kysely, Migrator, PostgresDialect, type Dialect } from 'kysely';
+import pg from 'pg';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import { migrationProvider } from '../../migrations/index.js';
+import type { Database } from './types.js';
+
+export interface DbOptions {
+  /** postgres://… ; empty means embedded PGlite. */
+  databaseUrl: string;
+  /** Directory for PGlite, or `memory://`. */
+  pgliteDir: string;
+  /** A schema to use instead of `public` (tests give each app its own). Created when missing. */
+  schema?: string;
+  poolSize?: number;
+}
+
+export interface DbHandle {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+function postgresDialect(opts: DbOptions): Dialect {
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: opts.poolSize ?? 10,
+    // Counts come back as int8; they are small enough for a JS number.
+    types: { getTypeParser: (oid: number, format?: any) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) },
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  return new PostgresDialect({ pool });
+}
+
+async function pgliteDialect(opts: DbOptions): Promise<Dialect> {
+  const dir = opts.pgliteDir;
+  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir, { parsers: { [pgliteTypes.INT8]: (v: string) => Number(v) } });
+  if (opts.schema) await client.exec(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"; SET search_path TO "${opts.schema}"`);
+  return new PGliteDialect(client);
+}
+
+export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
+  if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema)) throw new Error(`bad schema name ${opts.schema}`);
+  const kind = opts.databaseUrl ? 'postgres' : 'pglite';
+  if (kind === 'postgres' && opts.schema) {
+    const admin = new pg.Client({ connectionString: opts.databaseUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const dialect = kind === 'postgres' ? postgresDialect(opts) : await pgliteDialect(opts);
+  const db = new Kysely<Database>({ dialect });
+  return { db, kind, close: () => db.destroy() };
+}
+
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

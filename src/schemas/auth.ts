@@ -1,0 +1,41 @@
+import { Type, type Static } from 'typebox';
+
+const Email = Type.String({ minLength: 3, maxLength: 320, description: 'Trimmed and lower-cased by the server.' });
+
+export const GenerateOtpBody = Type.Object({ email: Email }, { additionalProperties: false });
+export type GenerateOtpBody = Static<typeof GenerateOtpBody>;
+
+export const GenerateOtpResponse = Type.Object({
+  message: Type.String(),
+  email: Type.String(),
+  expires_in_minutes: Type.Integer(),
+});
+
+export const VerifyOtpBody = Type.Object(
+  { email: Email, otp_code: Type.String({ minLength: 1, maxLength: 16, description: 'The six digits from the e-mail.' }) },
+  { additionalProperties: false },
+);
+export type VerifyOtpBody = Static<typeof VerifyOtpBody>;
+
+export const PublicUser = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() });
+
+export const TokenPair = Type.Object({
+  access: Type.String({ description: 'HS256 JWT for Authorization: Bearer and the sockets.' }),
+  refresh: Type.String({ description: 'Opaque; single use; rotated by /auth/token/refresh/.' }),
+});
+
+export const VerifyOtpResponse = Type.Object({
+  message: Type.String(),
+  user: PublicUser,
+  tokens: TokenPair,
+  token_info: Type.Object({
+    access_token_expires_in_days: Type.Number(),
+    refresh_token_expires_in_days: Type.Number(),
+  }),
+});
+
+export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
+export type RefreshBody = Static<typeof RefreshBody>;
+
+export const PatchMeBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export type PatchMeBody = Static<typeof PatchMeBody>;

@@ -30,6 +30,8 @@ export interface BuildOptions {
   /** Test isolation on a shared PostgreSQL: a schema of this app's own, dropped on close. */
   dbSchema?: string;
   dropSchemaOnClose?: boolean;
+  /** An embedded-database dump to start from instead of an empty one (speeds up tests). */
+  pgliteTemplate?: Blob;
 }
 
 export type App = FastifyInstance;
@@ -55,7 +57,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   app.decorate('clock', options.clock ?? systemClock);
   await app.register(errorsPlugin);
   await app.register(envPlugin, { data: config });
-  await app.register(dbPlugin, { schema: options.dbSchema, dropSchemaOnClose: options.dropSchemaOnClose });
+  await app.register(dbPlugin, { schema: options.dbSchema, dropSchemaOnClose: options.dropSchemaOnClose, pgliteTemplate: options.pgliteTemplate });
   await app.register(jwtPlugin);
   await app.register(mailerPlugin);
   await app.register(openaiPlugin);

@@ -17,13 +17,15 @@ export interface DbPluginOptions {
   schema?: string;
   /** Drop that schema on close (tests on a shared PostgreSQL). */
   dropSchemaOnClose?: boolean;
+  /** Start an embedded database from this dump instead of running initdb (tests). */
+  pgliteTemplate?: Blob;
 }
 
 /** Kysely on PostgreSQL (DATABASE_URL) or embedded PGlite (PGLITE_DIR); migrates on start. */
 export default fp<DbPluginOptions>(
   async (app, opts) => {
     const { DATABASE_URL, PGLITE_DIR } = app.config;
-    const handle = await connectDatabase({ databaseUrl: DATABASE_URL, pgliteDir: PGLITE_DIR, schema: opts.schema });
+    const handle = await connectDatabase({ databaseUrl: DATABASE_URL, pgliteDir: PGLITE_DIR, schema: opts.schema, pgliteTemplate: opts.pgliteTemplate });
     try {
       const applied = await migrateToLatest(handle.db, opts.schema);
       if (applied.length) app.log.info({ migrations: applied }, 'database migrated');

@@ -14,6 +14,8 @@ export interface DbOptions {
   /** A schema to use instead of `public` (tests give each app its own). Created when missing. */
   schema?: string;
   poolSize?: number;
+  /** A PGlite data directory dump to start from (tests start from an already-migrated one). */
+  pgliteTemplate?: Blob;
 }
 
 export interface DbHandle {
@@ -38,7 +40,10 @@ function postgresDialect(opts: DbOptions): Dialect {
 async function pgliteDialect(opts: DbOptions): Promise<Dialect> {
   const dir = opts.pgliteDir;
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir, { parsers: { [pgliteTypes.INT8]: (v: string) => Number(v) } });
+  const client = await PGlite.create(dir, {
+    parsers: { [pgliteTypes.INT8]: (v: string) => Number(v) },
+    ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}),
+  });
   if (opts.schema) await client.exec(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"; SET search_path TO "${opts.schema}"`);
   return new PGliteDialect(client);
 }

@@ -3,6 +3,7 @@ import type { Test } from 'tap';
 import { buildApp, type App } from '../../app.js';
 import type { Clock } from '../../src/clock.js';
 import { LogCapture } from './log-capture.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -65,8 +66,10 @@ export async function startServer(t: Test, opts: TestServerOptions = {}): Promis
   const shared = opts.database;
   const schema = shared ? shared.schema : process.env.TEST_DATABASE_URL ? schemaName() : undefined;
   const dbEnv = shared?.env ?? (process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : { PGLITE_DIR: 'memory://', DATABASE_URL: '' });
+  const inMemory = !shared && !process.env.TEST_DATABASE_URL;
   const app = await buildApp({
     processEnv: false,
+    pgliteTemplate: inMemory ? await pgliteTemplate() : undefined,
     clock: opts.clock,
     logStream: logs,
     dbSchema: schema,

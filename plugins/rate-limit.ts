@@ -1,25 +1,32 @@
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
+import { AppError } from '../src/errors.js';
 
 /** The client's address (X-Forwarded-For when TRUST_PROXY is on); never undefined, even under injectWS. */
 export function clientIp(req: FastifyRequest): string {
   return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
 }
 
+const UNTHROTTLED = new Set(['/health', '/ready']);
+
 /**
- * Per-IP request limits: API_RATE_LIMIT_PER_MINUTE across the API; routes tighten it through
- * `config.rateLimit`. Counters live in process memory today; @fastify/rate-limit takes a Redis
- * store for several instances (SPEC 7).
+ * Per-IP request limits. The API-wide limit (API_RATE_LIMIT_PER_MINUTE) runs as the first
+ * onRequest hook, before authentication, so unauthenticated floods are counted too; routes add
+ * tighter limits through `config.rateLimit`. Counters live in process memory today;
+ * @fastify/rate-limit takes a Redis store for several instances (SPEC 7).
  */
 export default fp(
   async (app) => {
-    await app.register(rateLimit, {
-      global: true,
-      max: app.config.API_RATE_LIMIT_PER_MINUTE,
-      timeWindow: 60_000,
-      keyGenerator: clientIp,
-      allowList: (req) => req.url === '/health' || req.url === '/ready',
+    await app.register(rateLimit, { global: false, keyGenerator: clientIp });
+    const apiWide = app.createRateLimit({ max: app.config.API_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: clientIp });
+    app.addHook('onRequest', async (req, reply) => {
+      if (UNTHROTTLED.has(req.url)) return;
+      const verdict = await apiWide(req);
+      // isAllowed only means "allow-listed"; the count decides.
+      if (verdict.isAllowed || !verdict.isExceeded) return;
+      reply.header('retry-after', String(verdict.ttlInSeconds));
+      throw new AppError(429, 'rate_limited', `Too many requests from this address; retry in ${verdict.ttlInSeconds} s`, verdict.ttlInSeconds);
     });
   },
   { name: 'rate-limit', dependencies: ['env'] },

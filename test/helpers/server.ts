@@ -79,6 +79,8 @@ export async function startServer(t: Test, opts: TestServerOptions = {}): Promis
       LOG_LEVEL: 'info',
       JWT_SECRET: TEST_JWT_SECRET,
       MAIL_TRANSPORT: 'log',
+      OTP_COOLDOWN: '1ms',
+      OTP_PER_ADDRESS_HOURLY: 10_000,
       OTP_GENERATE_PER_IP_HOURLY: 10_000,
       OTP_VERIFY_PER_IP: 10_000,
       API_RATE_LIMIT_PER_MINUTE: 100_000,

@@ -16,6 +16,8 @@ import swaggerPlugin from './plugins/swagger.js';
 import websocketPlugin from './plugins/websocket.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
+import imagesPlugin from './plugins/images.js';
+import imagesRoutes from './routes/images.js';
 
 export interface BuildOptions {
   /** Variables that win over everything else (tests set these). */
@@ -65,9 +67,11 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(websocketPlugin);
   await app.register(swaggerPlugin);
   await app.register(accountsPlugin);
+  await app.register(imagesPlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
+  await app.register(imagesRoutes, { prefix: '/api/v1/images' });
 
   return app as unknown as App;
 }

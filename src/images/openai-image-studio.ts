@@ -1,0 +1,88 @@
+import type OpenAI from 'openai';
+import type { GenerationQuota } from './generation-quota.js';
+import { ImageQuotaError, type GeneratedImage, type ImageStudio } from './image-studio.js';
+import type { ImageStore } from './image-store.js';
+import { downloadPicture, type DownloadedPicture } from './picture-download.js';
+import { sniffPictureType } from './picture-type.js';
+import { placeholderUrl } from './placeholder.js';
+import { classifyProviderError, describeProviderError, generationError } from './provider-failure.js';
+
+/** The little of a logger the studio needs (pino fits). */
+export interface StudioLog {
+  warn(obj: object, msg: string): void;
+}
+
+export interface StudioOptions {
+  /** The SDK client (bounded timeout and retries), or null without a key: placeholders then. */
+  openai: Pick<OpenAI, 'images'> | null;
+  store: ImageStore;
+  quota: GenerationQuota;
+  model: string;
+  /** Prefix of stored pictures' URLs, e.g. `https://ink.example.com`; '' gives a path. */
+  publicUrl: string;
+  /** Bounds on fetching a `url` answer. */
+  download: { timeoutMs: number; maxBytes: number };
+  log: StudioLog;
+}
+
+/** ImageStudio on the OpenAI Images API, keeping every picture's bytes in the database. */
+export class OpenAIImageStudio implements ImageStudio {
+  // Aborted on shutdown so a slow generation does not hold the process open.
+  private readonly closing = new AbortController();
+
+  constructor(private readonly opts: StudioOptions) {}
+
+  claim(userId: string): { release(): void } {
+    const decision = this.opts.quota.tryStart(userId);
+    if (!decision.ok) {
+      if (decision.code === 'ai_busy') {
+        throw new ImageQuotaError('ai_busy', 'You already have a picture being generated; wait for it to finish before asking for another.');
+      }
+      const seconds = Math.max(1, Math.ceil((decision.retryAfterMs ?? 60_000) / 1000));
+      throw new ImageQuotaError('rate_limited', `You have reached the limit of pictures per minute; try again in ${seconds} s.`);
+    }
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.opts.quota.finish(userId);
+      },
+    };
+  }
+
+  async generate(prompt: string, ctx: { userId: string; roomId: string }): Promise<GeneratedImage> {
+    const { openai } = this.opts;
+    if (!openai) return { imageId: null, imageUrl: placeholderUrl(prompt), placeholder: true };
+
+    let imageId: string;
+    try {
+      const picture = await this.requestPicture(openai, prompt);
+      imageId = await this.opts.store.save({ ...picture, prompt, userId: ctx.userId, roomId: ctx.roomId });
+    } catch (err) {
+      const code = classifyProviderError(err);
+      this.opts.log.warn({ err: describeProviderError(err), code, userId: ctx.userId, roomId: ctx.roomId }, 'image generation failed');
+      throw generationError(code, err);
+    }
+    return { imageId, imageUrl: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/v1/images/${imageId}`, placeholder: false };
+  }
+
+  /** Stops generations in flight (server shutdown); they fail with ai_failed. */
+  close(): void {
+    this.closing.abort();
+  }
+
+  private async requestPicture(openai: Pick<OpenAI, 'images'>, prompt: string): Promise<DownloadedPicture> {
+    const signal = this.closing.signal;
+    const answer = await openai.images.generate({ model: this.opts.model, prompt, size: '1024x1024', n: 1 }, { signal });
+    const first = answer.data?.[0];
+    if (first?.b64_json) {
+      const bytes = Buffer.from(first.b64_json, 'base64');
+      const contentType = sniffPictureType(bytes);
+      if (!contentType) throw new Error('the b64_json answer is not a PNG, JPEG, WebP or GIF picture');
+      return { bytes, contentType };
+    }
+    if (first?.url) return downloadPicture(first.url, this.opts.download, signal);
+    throw new Error('the Images API answered without b64_json or url');
+  }
+}

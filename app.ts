@@ -18,6 +18,10 @@ import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import imagesPlugin from './plugins/images.js';
 import imagesRoutes from './routes/images.js';
+import tutorPlugin from './plugins/tutor.js';
+import grammarRoutes from './routes/grammar.js';
+import chatHistoryRoutes from './routes/chat-history.js';
+import tutorSocketRoutes from './routes/tutor-socket.js';
 
 export interface BuildOptions {
   /** Variables that win over everything else (tests set these). */
@@ -68,10 +72,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(swaggerPlugin);
   await app.register(accountsPlugin);
   await app.register(imagesPlugin);
+  await app.register(tutorPlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
   await app.register(imagesRoutes, { prefix: '/api/v1/images' });
+  await app.register(grammarRoutes, { prefix: '/api/v1/grammar' });
+  await app.register(chatHistoryRoutes, { prefix: '/api/v1/chat/history' });
+  await app.register(tutorSocketRoutes);
 
   return app as unknown as App;
 }

@@ -1,0 +1,88 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { parseClientFrame } from '../src/tutor/client-frame.js';
+import type { TutorConversation } from '../src/tutor/conversation.js';
+import type { TutorFrame } from '../src/tutor/frames.js';
+import { TutorError } from '../src/tutor/tutor-error.js';
+
+interface TutorRoute {
+  Params: { grammarId: string };
+  Querystring: { token?: string };
+}
+
+/** `?token=` (browsers cannot set headers on a WebSocket) or `Authorization: Bearer`. */
+function tokenOf(req: FastifyRequest<TutorRoute>): string | undefined {
+  const query = req.query.token;
+  if (typeof query === 'string' && query !== '') return query;
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+/**
+ * The AI tutor socket (SPEC 5): authenticate, parse, validate, forward to the learner's
+ * TutorConversation. Everything the tutor says comes back through `send`.
+ */
+const tutorSocket: FastifyPluginAsync = async (app) => {
+  app.get<TutorRoute>('/chat/:grammarId/', { websocket: true, schema: { hide: true } }, (socket: WebSocket, req) => {
+    const log = req.log;
+    let conversation: TutorConversation | null = null;
+    let closed = false;
+
+    const send = (frame: TutorFrame) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+    };
+    const sendError = (error: TutorError) => send({ type: 'error', error: true, code: error.code, message: error.message });
+
+    const handle = (data: RawData, isBinary: boolean, c: TutorConversation) => {
+      if (isBinary) return sendError(new TutorError('invalid_message', 'Binary frames are not supported; send JSON text frames.'));
+      const frame = parseClientFrame(data.toString());
+      if (frame instanceof TutorError) {
+        // Log that it happened, never what the learner wrote.
+        if (frame.code === 'bad_json') log.info({ bytes: (data as Buffer).length }, 'tutor socket: frame is not valid JSON');
+        return sendError(frame);
+      }
+      switch (frame.kind) {
+        case 'question':
+          return c.ask(frame.question);
+        case 'stop':
+          return c.stop();
+        case 'ping':
+          return c.ping();
+        case 'feedback':
+          return void c.feedback(frame.responseId, frame.value).catch((err: unknown) => {
+            log.error({ err }, 'could not store tutor feedback');
+            sendError(new TutorError('internal', 'The feedback could not be stored; please try again.'));
+          });
+      }
+    };
+
+    // Listen before any async work, and replay what arrived while the token and topic were checked.
+    const early: Array<[RawData, boolean]> = [];
+    socket.on('message', (data, isBinary) => {
+      if (conversation) handle(data, isBinary, conversation);
+      else early.push([data, isBinary]);
+    });
+    socket.on('close', () => {
+      closed = true;
+      early.length = 0;
+      if (conversation) void app.tutor.end(conversation);
+    });
+
+    void (async () => {
+      // Accept, then close with 4001, so that browsers (which hide handshake failures) see why.
+      const user = await app.verifyAccessToken(tokenOf(req)).catch(() => null);
+      const account = user ? await app.accounts.findById(user.id) : undefined;
+      if (!account) return socket.close(4001, 'Unauthorized');
+      const scope = { userId: account.id, userName: account.name, topic: await app.tutor.topics.resolve(req.params.grammarId) };
+      if (closed) return;
+      const c = app.tutor.open(scope, send, log);
+      conversation = c;
+      for (const [data, isBinary] of early.splice(0)) handle(data, isBinary, c);
+    })().catch((err: unknown) => {
+      log.error({ err }, 'tutor socket could not start');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal error');
+    });
+  });
+};
+
+export default tutorSocket;

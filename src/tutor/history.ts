@@ -1,0 +1,140 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database, TutorMessageRow } from '../db/types.js';
+
+export type TurnStatus = 'completed' | 'stopped' | 'failed';
+
+/** One message of the model's context. */
+export interface ContextMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** What a finished turn leaves behind. */
+export interface StoredTurn {
+  userId: string;
+  grammarId: number | null;
+  turnId: string;
+  question: string;
+  answer: string;
+  status: TurnStatus;
+  askedAt: Date;
+}
+
+export interface HistoryPageResult {
+  messages: TutorMessageRow[];
+  nextCursor: number | null;
+}
+
+const key = (userId: string, grammarId: number | null) => `${userId}\u0000${grammarId ?? ''}`;
+
+/**
+ * The tutor's memory: questions and answers per user and topic. The recent context of each conversation
+ * is kept in process (bounded LRU) so a question reaches the model without a database round trip;
+ * writes go to the database first and deletions evict, so every socket of this process sees the same
+ * context and a new connection (or a restart) reloads it from the database.
+ */
+export class TutorHistory {
+  private readonly recent = new Map<string, Promise<ContextMessage[]>>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly contextSize: number,
+    private readonly cacheEntries = 2000,
+  ) {}
+
+  /** The last `contextSize` non-empty messages, oldest first. */
+  context(userId: string, grammarId: number | null): Promise<ContextMessage[]> {
+    const k = key(userId, grammarId);
+    let entry = this.recent.get(k);
+    if (entry) {
+      // Map order is insertion order: re-inserting marks the entry as recently used.
+      this.recent.delete(k);
+    } else {
+      entry = this.load(userId, grammarId);
+      entry.catch(() => this.recent.delete(k));
+    }
+    this.recent.set(k, entry);
+    this.evict();
+    return entry;
+  }
+
+  private async load(userId: string, grammarId: number | null): Promise<ContextMessage[]> {
+    if (this.contextSize === 0) return [];
+    const rows = await this.db
+      .selectFrom('tutor_messages')
+      .select(['role', 'content'])
+      .where('user_id', '=', userId)
+      .where((eb) => (grammarId === null ? eb('grammar_id', 'is', null) : eb('grammar_id', '=', grammarId)))
+      .where('content', '<>', '')
+      .orderBy('id', 'desc')
+      .limit(this.contextSize)
+      .execute();
+    return rows.reverse().map((r) => ({ role: r.role, content: r.content }));
+  }
+
+  private evict(): void {
+    while (this.recent.size > this.cacheEntries) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest === undefined) break;
+      this.recent.delete(oldest);
+    }
+  }
+
+  /** Stores a question and its answer (in that order), then extends the cached context. */
+  async save(turn: StoredTurn): Promise<void> {
+    const base = { user_id: turn.userId, grammar_id: turn.grammarId, turn_id: turn.turnId, status: turn.status, feedback: null };
+    await this.db
+      .insertInto('tutor_messages')
+      .values([
+        { ...base, role: 'user', content: turn.question, created_at: turn.askedAt },
+        { ...base, role: 'assistant', content: turn.answer, created_at: this.clock.now() },
+      ])
+      .execute();
+    const k = key(turn.userId, turn.grammarId);
+    const cached = this.recent.get(k);
+    if (!cached || this.contextSize === 0) return;
+    const added = [
+      { role: 'user' as const, content: turn.question },
+      { role: 'assistant' as const, content: turn.answer },
+    ].filter((m) => m.content !== '');
+    this.recent.set(k, cached.then((list) => [...list, ...added].slice(-this.contextSize)));
+  }
+
+  /** Records a thumb on the user's own answer; false when that answer does not exist (or is not theirs). */
+  async setFeedback(userId: string, turnId: string, value: 'thumb-up' | 'thumb-down'): Promise<boolean> {
+    const res = await this.db
+      .updateTable('tutor_messages')
+      .set({ feedback: value })
+      .where('turn_id', '=', turnId)
+      .where('user_id', '=', userId)
+      .where('role', '=', 'assistant')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** The user's messages on a topic, newest first, `limit` at a time. */
+  async page(userId: string, grammarId: number | null, before: number | undefined, limit: number): Promise<HistoryPageResult> {
+    let q = this.db
+      .selectFrom('tutor_messages')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where((eb) => (grammarId === null ? eb('grammar_id', 'is', null) : eb('grammar_id', '=', grammarId)));
+    if (before !== undefined) q = q.where('id', '<', before);
+    const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+    const messages = rows.slice(0, limit);
+    return { messages, nextCursor: rows.length > limit ? messages[messages.length - 1]!.id : null };
+  }
+
+  /** Deletes the user's messages on a topic and forgets the cached context. */
+  async clear(userId: string, grammarId: number | null): Promise<void> {
+    this.recent.delete(key(userId, grammarId));
+    await this.db
+      .deleteFrom('tutor_messages')
+      .where('user_id', '=', userId)
+      .where((eb) => (grammarId === null ? eb('grammar_id', 'is', null) : eb('grammar_id', '=', grammarId)))
+      .execute();
+    this.recent.delete(key(userId, grammarId));
+  }
+}

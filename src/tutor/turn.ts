@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import OpenAI, { toFile } from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Clock } from '../clock.js';
+import type { GrammarTopic } from '../db/types.js';
+import { decodeAudioDataUrl, type DecodedAudio } from './audio-question.js';
+import type { SendFrame, TutorFrame, TutorLog } from './frames.js';
+import type { TurnStatus, TutorHistory } from './history.js';
+import { isAbort, providerError, StreamStalledError } from './provider-errors.js';
+import { SentenceSplitter } from './sentences.js';
+import { SpokenAnswer } from './spoken-answer.js';
+import { aiUnavailable, TutorError } from './tutor-error.js';
+import { systemInstructions } from './instructions.js';
+
+export type Question = { kind: 'text'; text: string; speak: boolean } | { kind: 'audio'; dataUrl: string; speak: boolean };
+
+export interface TutorSettings {
+  chatModel: string;
+  transcribeModel: string;
+  ttsModel: string;
+  ttsVoice: string;
+  audioMaxBytes: number;
+  /** A stream silent this long is abandoned (the SDK's own timeout ends at the first byte). */
+  streamIdleMs: number;
+}
+
+/** What a turn needs from the outside world. */
+export interface TurnServices {
+  openai: OpenAI | null;
+  history: TutorHistory;
+  settings: TutorSettings;
+  clock: Clock;
+  log: TutorLog;
+}
+
+/** Who is asking, about what. */
+export interface ConversationScope {
+  userId: string;
+  userName: string | null;
+  topic: GrammarTopic | null;
+}
+
+/**
+ * One question and its answer. `run()` never throws and always ends with exactly one `completed.`
+ * frame carrying the turn's id; after it nothing of this turn is sent.
+ */
+export class TutorTurn {
+  readonly id = randomUUID();
+  private readonly abort = new AbortController();
+  private ended = false;
+
+  constructor(
+    private readonly services: TurnServices,
+    private readonly scope: ConversationScope,
+    private readonly question: Question,
+    private readonly sendFrame: SendFrame,
+  ) {}
+
+  /** Ends the turn now: the provider request is aborted and the turn completes as `stopped`. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  /** A turn refused before it started (busy, rate limited): its error, then its `completed.`. */
+  reject(error: TutorError): void {
+    this.fail(error);
+    this.complete();
+  }
+
+  async run(): Promise<void> {
+    const { history, clock, log } = this.services;
+    const signal = this.abort.signal;
+    const askedAt = clock.now();
+    let question = '';
+    let answer = '';
+    let status: TurnStatus = 'completed';
+    let reachedModel = false;
+    try {
+      const openai = this.services.openai;
+      if (!openai) throw aiUnavailable();
+      question = this.question.kind === 'text' ? this.question.text : await this.transcribe(openai, this.question.dataUrl);
+      const context = await history.context(this.scope.userId, this.scope.topic?.id ?? null);
+      if (signal.aborted) throw signal.reason;
+      reachedModel = true;
+      await this.answer(openai, context, question, (piece) => {
+        answer += piece;
+      });
+    } catch (err) {
+      if (signal.aborted && !(signal.reason instanceof StreamStalledError) && isAbort(err, signal)) {
+        status = 'stopped';
+      } else {
+        status = 'failed';
+        const error = providerError(signal.reason instanceof StreamStalledError ? signal.reason : err);
+        if (!(err instanceof TutorError)) log.warn({ err, turnId: this.id, code: error.code }, 'tutor turn failed');
+        this.fail(error);
+      }
+    }
+    if (reachedModel) {
+      try {
+        await history.save({
+          userId: this.scope.userId,
+          grammarId: this.scope.topic?.id ?? null,
+          turnId: this.id,
+          question,
+          answer,
+          status,
+          askedAt,
+        });
+      } catch (err) {
+        log.error({ err, turnId: this.id }, 'could not store a tutor turn');
+        this.fail(new TutorError('internal', 'The answer could not be saved to your history.'));
+      }
+    }
+    this.complete();
+  }
+
+  /** Checks the audio before anything leaves the server, then transcribes it and shows the learner what was heard. */
+  private async transcribe(openai: OpenAI, dataUrl: string): Promise<string> {
+    const audio: DecodedAudio = decodeAudioDataUrl(dataUrl, this.services.settings.audioMaxBytes);
+    let text: string;
+    try {
+      const result = await openai.audio.transcriptions.create(
+        { file: await toFile(audio.bytes, `question.${audio.ext}`, { type: audio.mime }), model: this.services.settings.transcribeModel },
+        { signal: this.abort.signal },
+      );
+      text = result.text.trim();
+    } catch (err) {
+      if (isAbort(err, this.abort.signal)) throw err;
+      if (err instanceof OpenAI.BadRequestError) throw new TutorError('bad_audio', 'The audio could not be understood as a recording; send wav, webm, mp3, m4a, ogg or flac.', err);
+      throw providerError(err, 'understand the audio');
+    }
+    if (!text) throw new TutorError('no_speech', 'No speech was heard in the recording; please try again.');
+    this.send({ type: 'transcription', error: false, audio_text: text, id: this.id });
+    return text;
+  }
+
+  /** Streams the model's answer, relaying every piece as it arrives and speaking finished sentences. */
+  private async answer(openai: OpenAI, context: ChatCompletionMessageParam[], question: string, onPiece: (piece: string) => void): Promise<void> {
+    const { settings } = this.services;
+    const signal = this.abort.signal;
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'system', content: systemInstructions(this.scope.topic, this.scope.userName) },
+      ...context,
+      { role: 'user', content: question },
+    ];
+    const spoken = this.question.speak
+      ? new SpokenAnswer(
+          (sentence, s) => this.speak(openai, sentence, s),
+          (index, bytes) => this.send({ type: 'audio', error: false, audio: bytes.toString('base64'), format: 'mp3', index, id: this.id }),
+          signal,
+        )
+      : null;
+    const splitter = spoken ? new SentenceSplitter() : null;
+
+    const stream = await openai.chat.completions.create({ model: settings.chatModel, messages, stream: true }, { signal });
+    let idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
+    try {
+      for await (const chunk of stream) {
+        clearTimeout(idle);
+        idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
+        const piece = chunk.choices[0]?.delta?.content;
+        if (!piece || signal.aborted) continue;
+        onPiece(piece);
+        this.send({ type: 'delta', error: false, message: piece, id: this.id });
+        if (splitter) for (const sentence of splitter.push(piece)) spoken!.say(sentence);
+      }
+    } finally {
+      clearTimeout(idle);
+    }
+    // An abort during the stream ends the loop silently; it is a stop (or a stall), not a finished answer.
+    if (signal.aborted) throw signal.reason;
+    if (spoken && splitter) {
+      for (const sentence of splitter.flush()) spoken.say(sentence);
+      try {
+        await spoken.finished();
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        // The text answer is complete; only the voice failed, so say so and keep the turn completed.
+        this.services.log.warn({ err, turnId: this.id }, 'tutor speech failed');
+        this.fail(providerError(err, 'speak the answer'));
+      }
+    }
+  }
+
+  private async speak(openai: OpenAI, sentence: string, signal: AbortSignal): Promise<Buffer> {
+    const { ttsModel, ttsVoice } = this.services.settings;
+    const res = await openai.audio.speech.create({ model: ttsModel, voice: ttsVoice, input: sentence, response_format: 'mp3' }, { signal });
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  private fail(error: TutorError): void {
+    this.send({ type: 'error', error: true, code: error.code, message: error.message, id: this.id });
+  }
+
+  private complete(): void {
+    this.send({ type: 'completed', error: false, message: 'completed.', id: this.id });
+    this.ended = true;
+  }
+
+  private send(frame: TutorFrame): void {
+    if (!this.ended) this.sendFrame(frame);
+  }
+}

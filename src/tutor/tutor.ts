@@ -1,0 +1,55 @@
+import type { Kysely } from 'kysely';
+import type OpenAI from 'openai';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/types.js';
+import { TutorConversation } from './conversation.js';
+import type { SendFrame, TutorLog } from './frames.js';
+import { TutorHistory } from './history.js';
+import type { QuestionLimiter } from './question-limiter.js';
+import { GrammarTopics } from './topics.js';
+import type { ConversationScope, TutorSettings } from './turn.js';
+
+export interface TutorOptions {
+  db: Kysely<Database>;
+  openai: OpenAI | null;
+  clock: Clock;
+  log: TutorLog;
+  settings: TutorSettings;
+  limiter: QuestionLimiter;
+  queueLimit: number;
+  historyMessages: number;
+}
+
+/** The AI English tutor: topics, remembered conversations, and the live conversations of this process. */
+export class Tutor {
+  readonly topics: GrammarTopics;
+  readonly history: TutorHistory;
+  private readonly live = new Set<TutorConversation>();
+
+  constructor(private readonly options: TutorOptions) {
+    this.topics = new GrammarTopics(options.db);
+    this.history = new TutorHistory(options.db, options.clock, options.historyMessages);
+  }
+
+  /** A conversation for one socket; `end()` it when the socket closes. */
+  open(scope: ConversationScope, send: SendFrame, log: TutorLog = this.options.log): TutorConversation {
+    const { openai, clock, settings, limiter, queueLimit } = this.options;
+    const conversation = new TutorConversation({ openai, history: this.history, settings, clock, log }, scope, send, { queueLimit, limiter });
+    this.live.add(conversation);
+    return conversation;
+  }
+
+  /** The socket closed: stop its work and wait until what it produced is stored. */
+  async end(conversation: TutorConversation): Promise<void> {
+    try {
+      await conversation.close();
+    } finally {
+      this.live.delete(conversation);
+    }
+  }
+
+  /** Shutdown: stop every answer and finish storing them. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.live].map((c) => this.end(c)));
+  }
+}

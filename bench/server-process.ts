@@ -1,0 +1,127 @@
+/**
+ * A benchmarked server in a process of its own, so the load generator does not share its event
+ * loop. `tsx bench/server-process.ts relay|inkwell`; talks to the parent over IPC (see draw.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { installTransactionCounter, transactionCounts } from './transaction-counter.js';
+import { startRelay } from './ws-relay.js';
+
+export type ServerKind = 'relay' | 'inkwell';
+
+export type Command =
+  | { id: number; cmd: 'login'; emails: string[] }
+  | { id: number; cmd: 'counts' }
+  | { id: number; cmd: 'storedDrawings'; roomId: string }
+  | { id: number; cmd: 'stop' };
+
+export type ChildMessage =
+  | { type: 'ready'; port: number; database?: string }
+  | { type: 'reply'; id: number; result?: unknown; error?: string };
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function runRelay(): Promise<void> {
+  const relay = await startRelay();
+  process.on('disconnect', () => void relay.close().then(() => process.exit(0)));
+  process.on('message', async (msg: Command) => {
+    if (msg.cmd === 'stop') {
+      await relay.close();
+      send({ type: 'reply', id: msg.id });
+      process.exit(0);
+    }
+    send({ type: 'reply', id: msg.id, error: `the relay has no ${msg.cmd}` });
+  });
+  send({ type: 'ready', port: relay.port });
+}
+
+async function runInkwell(): Promise<void> {
+  installTransactionCounter();
+  // Imported after the counter is installed, and only in this process.
+  const { buildApp } = await import('../app.js');
+  const { LogCapture } = await import('../test/helpers/log-capture.js');
+  const { login } = await import('../test/helpers/http.js');
+  type TestServer = import('../test/helpers/server.js').TestServer;
+
+  const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || '';
+  const schema = databaseUrl ? `bench_${randomBytes(5).toString('hex')}` : undefined;
+  const logs = new LogCapture();
+  const unlimited = 10_000_000;
+  const app = await buildApp({
+    processEnv: false,
+    logStream: logs,
+    dbSchema: schema,
+    dropSchemaOnClose: schema !== undefined,
+    env: {
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      MAIL_TRANSPORT: 'log',
+      DATABASE_URL: databaseUrl,
+      PGLITE_DIR: 'memory://',
+      OPENAI_API_KEY: '',
+      // The benchmark is one address opening many sockets and sending far beyond a person's pace.
+      OTP_COOLDOWN: '1ms',
+      OTP_PER_ADDRESS_HOURLY: unlimited,
+      OTP_GENERATE_PER_IP_HOURLY: unlimited,
+      OTP_VERIFY_PER_IP: unlimited,
+      API_RATE_LIMIT_PER_MINUTE: unlimited,
+      WS_CONNECTIONS_PER_IP_PER_MINUTE: unlimited,
+      WS_RATE_BURST: unlimited,
+      WS_RATE_PER_SECOND: unlimited,
+      ROOM_MAX_DRAWINGS: unlimited,
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const server = { url: `http://127.0.0.1:${port}`, logs } as unknown as TestServer;
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.close();
+  };
+  process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
+  process.on('disconnect', () => void stop().then(() => process.exit(0)));
+
+  process.on('message', async (msg: Command) => {
+    try {
+      switch (msg.cmd) {
+        case 'login': {
+          const sessions = [];
+          // A few at a time: real logins, without turning set-up into its own benchmark.
+          for (let i = 0; i < msg.emails.length; i += 10) {
+            sessions.push(...(await Promise.all(msg.emails.slice(i, i + 10).map((e) => login(server, e)))));
+          }
+          return send({ type: 'reply', id: msg.id, result: sessions });
+        }
+        case 'counts':
+          return send({ type: 'reply', id: msg.id, result: transactionCounts() });
+        case 'storedDrawings': {
+          const row = await app.db
+            .selectFrom('drawings')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('room_id', '=', msg.roomId)
+            .executeTakeFirstOrThrow();
+          return send({ type: 'reply', id: msg.id, result: Number(row.n) });
+        }
+        case 'stop':
+          await stop();
+          send({ type: 'reply', id: msg.id });
+          return process.exit(0);
+      }
+    } catch (err) {
+      send({ type: 'reply', id: msg.id, error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  send({ type: 'ready', port, database: app.dbKind });
+}
+
+const kind = process.argv[2] as ServerKind;
+(kind === 'relay' ? runRelay() : runInkwell()).catch((err: unknown) => {
+  console.error(`bench ${kind} server failed to start:`, err);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+/**
+ * Counts database transactions by watching the statements the drivers send, for both PostgreSQL
+ * (pg.Client) and PGlite. Installed by the benchmark before the app is built; the app's code is
+ * untouched. An explicit `begin … commit` is one transaction; a statement outside one is its own
+ * (autocommit) transaction, as PostgreSQL counts them.
+ */
+export interface TransactionCounts {
+  /** Explicit `begin`/`start transaction` blocks. */
+  explicit: number;
+  /** Statements that ran on their own, each an implicit transaction. */
+  autocommit: number;
+  /** Every statement sent, transaction control included. */
+  statements: number;
+}
+
+const counts: TransactionCounts = { explicit: 0, autocommit: 0, statements: 0 };
+const inTransaction = new WeakMap<object, boolean>();
+let installed = false;
+
+function observe(client: object, text: unknown): void {
+  if (typeof text !== 'string') return;
+  counts.statements++;
+  const head = text.trimStart().slice(0, 20).toLowerCase();
+  if (head.startsWith('begin') || head.startsWith('start transaction')) {
+    counts.explicit++;
+    inTransaction.set(client, true);
+  } else if (head.startsWith('commit') || head.startsWith('rollback') || head.startsWith('end')) {
+    inTransaction.set(client, false);
+  } else if (!inTransaction.get(client)) {
+    counts.autocommit++;
+  }
+}
+
+export function installTransactionCounter(): void {
+  if (installed) return;
+  installed = true;
+  const pgQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: object, ...args: unknown[]) {
+    const first = args[0];
+    observe(this, typeof first === 'object' && first !== null && 'text' in first ? (first as { text: unknown }).text : first);
+    return pgQuery.apply(this, args);
+  } as typeof pg.Client.prototype.query;
+
+  const liteQuery = PGlite.prototype.query as (...args: unknown[]) => unknown;
+  PGlite.prototype.query = function (this: object, ...args: unknown[]) {
+    observe(this, args[0]);
+    return liteQuery.apply(this, args);
+  } as typeof PGlite.prototype.query;
+}
+
+export function transactionCounts(): TransactionCounts {
+  return { ...counts };
+}

@@ -105,3 +105,14 @@ t.test('the entry point reads .env, serves, and shuts down cleanly on SIGTERM', 
   t.equal(code, 0, 'exit 0 after SIGTERM');
   t.match(proc.stdout(), /shutting down/);
 });
+
+t.test('npm run migrate brings a database to the latest schema, once', async (t) => {
+  const cwd = t.testdir({});
+  const env = { PGLITE_DIR: join(cwd, 'db') };
+  const first = runEntry('migrate.ts', env, cwd);
+  t.equal((await first.exited).code, 0, first.stderr());
+  t.match(first.stdout(), /applied: 0001_accounts, 0002_whiteboard, 0003_tutor/);
+  const second = runEntry('migrate.ts', env, cwd);
+  t.equal((await second.exited).code, 0);
+  t.match(second.stdout(), /already up to date/);
+});

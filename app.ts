@@ -22,6 +22,9 @@ import tutorPlugin from './plugins/tutor.js';
 import grammarRoutes from './routes/grammar.js';
 import chatHistoryRoutes from './routes/chat-history.js';
 import tutorSocketRoutes from './routes/tutor-socket.js';
+import whiteboardPlugin from './plugins/whiteboard.js';
+import roomsRoutes from './routes/rooms.js';
+import whiteboardSocketRoutes from './routes/whiteboard-socket.js';
 
 export interface BuildOptions {
   /** Variables that win over everything else (tests set these). */
@@ -73,6 +76,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(accountsPlugin);
   await app.register(imagesPlugin);
   await app.register(tutorPlugin);
+  await app.register(whiteboardPlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
@@ -80,6 +84,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(grammarRoutes, { prefix: '/api/v1/grammar' });
   await app.register(chatHistoryRoutes, { prefix: '/api/v1/chat/history' });
   await app.register(tutorSocketRoutes);
+  await app.register(roomsRoutes, { prefix: '/api/v1/rooms' });
+  await app.register(whiteboardSocketRoutes);
 
   return app as unknown as App;
 }

@@ -51,6 +51,8 @@ export const ConfigSchema = Type.Object({
   WS_CONNECTIONS_PER_IP_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
   ROOM_MAX_DRAWINGS: Type.Integer({ default: 20000, minimum: 1 }),
   AI_IMAGES_PER_MINUTE: Type.Integer({ default: 5, minimum: 1 }),
+  /** Under sustained drawing load, the least time between two write transactions (group commit). */
+  WS_COMMIT_INTERVAL: Type.String({ default: '5ms' }),
   AI_IMAGE_DOWNLOAD_TIMEOUT: Type.String({ default: '30s' }),
   AI_IMAGE_MAX_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024 }),
 
@@ -100,6 +102,7 @@ export function assertStartable(config: Config): void {
   durationMs(config.OTP_VERIFY_WINDOW, 'OTP_VERIFY_WINDOW');
   durationMs(config.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT');
   durationMs(config.WS_HEARTBEAT_INTERVAL, 'WS_HEARTBEAT_INTERVAL');
+  durationMs(config.WS_COMMIT_INTERVAL, 'WS_COMMIT_INTERVAL');
   durationMs(config.AI_IMAGE_DOWNLOAD_TIMEOUT, 'AI_IMAGE_DOWNLOAD_TIMEOUT');
   const transport = mailTransportOf(config);
   if (transport === 'smtp' && config.SMTP_URL === '') {

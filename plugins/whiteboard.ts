@@ -1,0 +1,58 @@
+import fp from 'fastify-plugin';
+import { durationMs } from '../src/config.js';
+import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
+import { InProcessConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
+import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
+import { RoomRegistry } from '../src/whiteboard/room-registry.js';
+import { RoomStore } from '../src/whiteboard/room-store.js';
+import type { RoomDeps } from '../src/whiteboard/room.js';
+
+export interface Whiteboard {
+  store: RoomStore;
+  writer: DrawingWriter;
+  bus: RoomBus;
+  registry: RoomRegistry;
+  /** Socket connections per client address (WS_CONNECTIONS_PER_IP_PER_MINUTE). */
+  connections: ConnectionCounter;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    whiteboard: Whiteboard;
+  }
+}
+
+/**
+ * The whiteboard's rooms: one group-commit writer and one room registry for the process, with the
+ * in-process bus (a Redis bus can replace it, SPEC 7). Pending writes are committed on close.
+ */
+export default fp(
+  async (app) => {
+    const c = app.config;
+    const store = new RoomStore(app.db, app.clock);
+    const writer = new DrawingWriter(app.db, app.clock, {
+      maxRoomDrawings: c.ROOM_MAX_DRAWINGS,
+      minIntervalMs: durationMs(c.WS_COMMIT_INTERVAL, 'WS_COMMIT_INTERVAL'),
+    });
+    const bus = new InProcessRoomBus();
+    const deps: RoomDeps = {
+      bus,
+      writer,
+      store,
+      log: app.log,
+      images: app.imageStudio,
+    };
+    app.decorate('whiteboard', {
+      store,
+      writer,
+      bus,
+      registry: new RoomRegistry(deps),
+      connections: new InProcessConnectionCounter(c.WS_CONNECTIONS_PER_IP_PER_MINUTE),
+    });
+    // Sockets are closed (1001) before this runs; what they sent and was accepted still gets stored.
+    app.addHook('onClose', async () => {
+      await writer.close();
+    });
+  },
+  { name: 'whiteboard', dependencies: ['env', 'db', 'images'] },
+);

@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { clientIp } from '../plugins/rate-limit.js';
+import { durationMs } from '../src/config.js';
+import { WhiteboardConnection } from '../src/whiteboard/connection.js';
+import { Participant } from '../src/whiteboard/participant.js';
+import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
+
+type Frame = [data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean];
+
+/** The access token from `?token=` or `Authorization: Bearer`. */
+function tokenOf(req: FastifyRequest): string | undefined {
+  const query = req.query as Record<string, unknown> | undefined;
+  if (typeof query?.token === 'string' && query.token) return query.token;
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+/**
+ * GET /ws — the whiteboard socket (SPEC 4). Authenticates, then hands every frame to a
+ * WhiteboardConnection; pings every WS_HEARTBEAT_INTERVAL and drops sockets that stay silent.
+ */
+const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
+  const c = app.config;
+  const { registry, connections } = app.whiteboard;
+  const limits = { sendBufferLimit: c.WS_SEND_BUFFER_LIMIT, cursorDropAt: Math.min(64 * 1024, c.WS_SEND_BUFFER_LIMIT / 4) };
+
+  const alive = new Map<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const [socket, answered] of alive) {
+      if (!answered) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, durationMs(c.WS_HEARTBEAT_INTERVAL));
+  heartbeat.unref();
+  app.addHook('onClose', async () => clearInterval(heartbeat));
+
+  app.get(
+    '/ws',
+    // Connections are counted per address below (and closed with a code browsers can see).
+    { websocket: true, config: { rateLimit: false }, schema: { hide: true } },
+    (socket, req) => {
+      // Listen before anything async: frames sent right after the upgrade wait here, not vanish.
+      const early: Frame[] = [];
+      let connection: WhiteboardConnection | undefined;
+      socket.on('message', (data: Frame[0], isBinary: boolean) => {
+        if (connection) connection.receive(data, isBinary);
+        else if (early.push([data, isBinary]) > c.WS_RATE_BURST) socket.close(4029, 'Too many messages before authentication finished');
+      });
+      alive.set(socket, true);
+      socket.on('pong', () => alive.set(socket, true));
+      socket.on('close', () => {
+        alive.delete(socket);
+        void connection?.close();
+      });
+
+      if (!connections.tryConnect(clientIp(req))) {
+        socket.close(4029, 'Too many connections from your address; wait a minute');
+        return;
+      }
+
+      void (async () => {
+        let user;
+        try {
+          const auth = await app.verifyAccessToken(tokenOf(req));
+          user = await app.accounts.findById(auth.id);
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode !== 401) req.log.error({ err }, 'whiteboard authentication failed');
+        }
+        if (!user) {
+          socket.close(4001, 'Unauthorized: connect with a valid access token (?token= or Authorization: Bearer)');
+          return;
+        }
+        if (socket.readyState !== socket.OPEN) return;
+        const participant = new Participant({ id: user.id, name: user.name }, socket, limits);
+        connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
+        for (const [data, isBinary] of early.splice(0)) connection.receive(data, isBinary);
+      })();
+    },
+  );
+};
+
+export default whiteboardSocket;

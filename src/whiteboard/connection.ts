@@ -1,0 +1,120 @@
+import { MessageError, parseClientMessage, type ClientMessage } from './messages.js';
+import type { Participant } from './participant.js';
+import type { MessageRateLimiter } from './rate-limiter.js';
+import type { Room, RoomLog } from './room.js';
+import type { RoomRegistry } from './room-registry.js';
+
+export const MAX_ROOMS_PER_SOCKET = 32;
+
+/**
+ * One whiteboard socket after authentication: rate-limits, parses and validates each frame and
+ * forwards it to the room. Frames are handled in arrival order; only a join waits (for the room to
+ * be loaded), so a draw sent right after its join finds the socket in the room, while draws
+ * themselves never wait for each other's commit.
+ */
+export class WhiteboardConnection {
+  private readonly rooms = new Map<string, Room>();
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly participant: Participant,
+    private readonly registry: RoomRegistry,
+    private readonly limiter: MessageRateLimiter,
+    private readonly log: RoomLog,
+  ) {}
+
+  /** Every frame the socket receives, text or binary. */
+  receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.closed) return;
+    const p = this.participant;
+    const admission = this.limiter.admit();
+    if (admission === 'disconnect') {
+      p.close(4029, 'Too many messages; slow down and reconnect');
+      return;
+    }
+    if (admission === 'limited') {
+      p.sendError('rate_limited', 'Too many messages: the limit is a burst then a steady rate per second; this one was dropped.');
+      return;
+    }
+    if (isBinary) {
+      p.sendError('binary_not_supported', 'Binary frames are not supported; send JSON as text frames.');
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(text);
+    } catch (err) {
+      if (err instanceof MessageError) p.sendError(err.code, err.message, { ref: err.ref, roomId: err.roomId });
+      else throw err;
+      return;
+    }
+    this.chain = this.chain.then(() => this.dispatch(msg)).catch((err) => {
+      this.log.error({ err }, 'whiteboard message failed');
+      p.sendError('internal', 'Something went wrong on our side handling that message; try again.');
+    });
+  }
+
+  private async dispatch(msg: ClientMessage): Promise<void> {
+    const p = this.participant;
+    if (this.closed) return;
+    switch (msg.type) {
+      case 'ping':
+        p.send('{"type":"pong"}');
+        return;
+      case 'join_room': {
+        const current = this.rooms.get(msg.roomId);
+        if (current) {
+          // Joining again re-sends the room state (a client that lost track can resync).
+          current.join(p);
+          return;
+        }
+        if (this.rooms.size >= MAX_ROOMS_PER_SOCKET) {
+          p.sendError('forbidden', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms at once; leave one first.`, { roomId: msg.roomId });
+          return;
+        }
+        const room = await this.registry.join(msg.roomId, p);
+        if (!room) {
+          p.sendError('room_not_found', `There is no room "${msg.roomId}"; create it with POST /api/v1/rooms/ first.`, { roomId: msg.roomId });
+          return;
+        }
+        if (this.closed) {
+          await this.registry.leave(room, p);
+          return;
+        }
+        this.rooms.set(msg.roomId, room);
+        return;
+      }
+      case 'leave_room': {
+        const room = this.rooms.get(msg.roomId);
+        if (!room) {
+          p.sendError('not_in_room', `This socket is not in room "${msg.roomId}".`, { roomId: msg.roomId });
+          return;
+        }
+        this.rooms.delete(msg.roomId);
+        await this.registry.leave(room, p);
+        return;
+      }
+      default: {
+        const room = this.rooms.get(msg.roomId);
+        if (!room) {
+          const ref = msg.type === 'draw' ? msg.clientRef : undefined;
+          p.sendError('not_in_room', `Join room "${msg.roomId}" before sending "${msg.type}" to it.`, { roomId: msg.roomId, ref });
+          return;
+        }
+        room.handle(p, msg);
+      }
+    }
+  }
+
+  /** The socket closed or died: leave every room (member_left for a user's last socket). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain;
+    const rooms = [...this.rooms.values()];
+    this.rooms.clear();
+    for (const room of rooms) await this.registry.leave(room, this.participant).catch((err) => this.log.error({ err }, 'leaving a room failed'));
+  }
+}

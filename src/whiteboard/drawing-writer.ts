@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/types.js';
+import { drawingFromRow, type Drawing, type DrawingShape } from './drawing.js';
+
+/** One ordered room event to store; the writer gives it the room's next seq. */
+export type WriteOp =
+  | { kind: 'draw'; roomId: string; userId: string; userName: string; shape: DrawingShape; clientRef: string | null }
+  | { kind: 'delete'; roomId: string; userId: string; drawingId: string; asAdmin: boolean }
+  | { kind: 'clear'; roomId: string; userId: string };
+
+export type RefusalCode = 'room_full' | 'forbidden' | 'drawing_not_found' | 'room_not_found';
+
+export type WriteResult =
+  | { kind: 'drawn'; seq: number; drawing: Drawing }
+  /** A repeated clientRef: nothing stored, the earlier drawing returned. */
+  | { kind: 'duplicate'; drawing: Drawing }
+  | { kind: 'deleted'; seq: number; drawingId: string }
+  | { kind: 'cleared'; seq: number }
+  | { kind: 'refused'; code: RefusalCode; message: string };
+
+export interface WriterOptions {
+  maxRoomDrawings: number;
+  /** Operations per transaction at most. */
+  maxBatch?: number;
+  /**
+   * Under sustained load, wait until this long after the previous transaction began before starting
+   * the next, so more writes share it. An idle writer starts at once.
+   */
+  minIntervalMs?: number;
+}
+
+export interface WriterStats {
+  transactions: number;
+  /** Events stored (draws, deletes, clears) — what received a seq. */
+  events: number;
+  drawings: number;
+}
+
+interface Pending {
+  op: WriteOp;
+  resolve(result: WriteResult): void;
+  reject(err: unknown): void;
+}
+
+const refused = (code: RefusalCode, message: string): WriteResult => ({ kind: 'refused', code, message });
+
+/**
+ * Group commit for every room of this process: while one transaction runs, further writes queue
+ * up and go together in the next one. Each room's seq is bumped in that same transaction, so a
+ * seq is never handed out for something that was not stored. Results resolve in queue order after
+ * the commit, which keeps broadcasts in seq order.
+ *
+ * Only ever one transaction at a time: the embedded PGlite has a single serialized connection, and
+ * nothing inside the transaction waits on anything but the transaction itself.
+ */
+export class DrawingWriter {
+  private queue: Pending[] = [];
+  private running: Promise<void> | null = null;
+  private lastStart = -Infinity;
+  private closed = false;
+  readonly stats: WriterStats = { transactions: 0, events: 0, drawings: 0 };
+  private readonly maxBatch: number;
+  private readonly minIntervalMs: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly options: WriterOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.minIntervalMs = options.minIntervalMs ?? 0;
+  }
+
+  write(op: WriteOp): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(new Error('The drawing writer is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Stops taking writes and resolves once everything queued is committed (shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.queue.length) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const wait = this.lastStart + this.minIntervalMs - performance.now();
+      if (wait > 0 && !this.closed) await new Promise((r) => setTimeout(r, wait));
+      this.lastStart = performance.now();
+      const batch = this.queue.splice(0, this.maxBatch);
+      await this.commit(batch);
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let results: WriteResult[];
+    try {
+      results = await this.db.transaction().execute((trx) => this.apply(trx, batch.map((p) => p.op)));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One bad write must not sink the others: retry each in a transaction of its own.
+      for (const p of batch) await this.commit([p]);
+      return;
+    }
+    this.stats.transactions++;
+    for (const r of results) {
+      if (r.kind === 'drawn') this.stats.drawings++;
+      if (r.kind === 'drawn' || r.kind === 'deleted' || r.kind === 'cleared') this.stats.events++;
+    }
+    batch.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  /** Applies the batch room by room; results come back in the batch's order. */
+  private async apply(trx: Transaction<Database>, ops: WriteOp[]): Promise<WriteResult[]> {
+    const results = new Array<WriteResult>(ops.length);
+    const byRoom = new Map<string, number[]>();
+    ops.forEach((op, i) => {
+      const list = byRoom.get(op.roomId);
+      if (list) list.push(i);
+      else byRoom.set(op.roomId, [i]);
+    });
+    const now = this.clock.now();
+    for (const [roomId, indexes] of byRoom) {
+      const roomResults = await this.applyRoom(trx, roomId, indexes.map((i) => ops[i]!), now);
+      indexes.forEach((opIndex, k) => (results[opIndex] = roomResults[k]!));
+    }
+    return results;
+  }
+
+  private async applyRoom(trx: Transaction<Database>, roomId: string, ops: WriteOp[], now: Date): Promise<WriteResult[]> {
+    // The row lock orders this room's writers across processes too (SPEC 7).
+    const room = await trx.selectFrom('rooms').select(['seq', 'drawing_count']).where('id', '=', roomId).forUpdate().executeTakeFirst();
+    if (!room) return ops.map(() => refused('room_not_found', 'This room no longer exists.'));
+
+    const refKey = (userId: string, ref: string) => `${userId}\u0000${ref}`;
+    const byRef = new Map<string, Drawing>();
+    const draws = ops.filter((op): op is Extract<WriteOp, { kind: 'draw' }> => op.kind === 'draw' && op.clientRef !== null);
+    if (draws.length) {
+      const rows = await trx
+        .selectFrom('drawings')
+        .selectAll()
+        .where('room_id', '=', roomId)
+        .where('user_id', 'in', [...new Set(draws.map((d) => d.userId))])
+        .where('client_ref', 'in', [...new Set(draws.map((d) => d.clientRef!))])
+        .execute();
+      const names = new Map(draws.map((d) => [d.userId, d.userName]));
+      for (const row of rows) byRef.set(refKey(row.user_id, row.client_ref!), drawingFromRow(row, names.get(row.user_id) ?? ''));
+    }
+
+    // Drawings a delete may target, with their authors: what is stored, plus what this batch adds.
+    const live = new Map<string, string>();
+    const deleteIds = ops.flatMap((op) => (op.kind === 'delete' ? [op.drawingId] : []));
+    if (deleteIds.length) {
+      const rows = await trx.selectFrom('drawings').select(['id', 'user_id']).where('room_id', '=', roomId).where('id', 'in', deleteIds).execute();
+      for (const row of rows) live.set(row.id, row.user_id);
+    }
+
+    let seq = room.seq;
+    let count = room.drawing_count;
+    let cleared = false;
+    const inserts = new Map<string, Drawing & { clientRef: string | null }>();
+    let deleteStored: string[] = [];
+    const results: WriteResult[] = [];
+
+    for (const op of ops) {
+      if (op.kind === 'draw') {
+        const earlier = op.clientRef === null ? undefined : byRef.get(refKey(op.userId, op.clientRef));
+        if (earlier) {
+          results.push({ kind: 'duplicate', drawing: earlier });
+          continue;
+        }
+        if (count >= this.options.maxRoomDrawings) {
+          results.push(refused('room_full', `This room holds its maximum of ${this.options.maxRoomDrawings} drawings; delete some or clear the canvas first.`));
+          continue;
+        }
+        seq++;
+        count++;
+        const drawing: Drawing = { id: randomUUID(), roomId, seq, ...op.shape, userId: op.userId, userName: op.userName, createdAt: now.toISOString() };
+        inserts.set(drawing.id, { ...drawing, clientRef: op.clientRef });
+        live.set(drawing.id, op.userId);
+        if (op.clientRef !== null) byRef.set(refKey(op.userId, op.clientRef), drawing);
+        results.push({ kind: 'drawn', seq, drawing });
+      } else if (op.kind === 'delete') {
+        const author = live.get(op.drawingId);
+        if (author === undefined) {
+          results.push(refused('drawing_not_found', `There is no drawing "${op.drawingId}" in this room.`));
+          continue;
+        }
+        if (author !== op.userId && !op.asAdmin) {
+          results.push(refused('forbidden', "Only the drawing's author or the room's admin may delete it."));
+          continue;
+        }
+        seq++;
+        count--;
+        live.delete(op.drawingId);
+        if (inserts.has(op.drawingId)) inserts.delete(op.drawingId);
+        else deleteStored.push(op.drawingId);
+        results.push({ kind: 'deleted', seq, drawingId: op.drawingId });
+      } else {
+        seq++;
+        count = 0;
+        cleared = true;
+        inserts.clear();
+        live.clear();
+        byRef.clear();
+        deleteStored = [];
+        results.push({ kind: 'cleared', seq });
+      }
+    }
+
+    if (cleared) await trx.deleteFrom('drawings').where('room_id', '=', roomId).execute();
+    if (deleteStored.length) await trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored).execute();
+    const rows = [...inserts.values()].map((d) => ({
+      id: d.id,
+      room_id: roomId,
+      seq: d.seq,
+      shape_type: d.shapeType,
+      points: JSON.stringify(d.points),
+      color: d.color,
+      stroke_width: d.strokeWidth,
+      x: d.x,
+      y: d.y,
+      width: d.width,
+      height: d.height,
+      radius: d.radius,
+      text: d.text,
+      image_url: d.imageUrl,
+      user_id: d.userId,
+      client_ref: d.clientRef,
+      created_at: now,
+    }));
+    // 17 parameters a row: stay well under PostgreSQL's 65,535 bind parameters per statement.
+    for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('drawings').values(rows.slice(i, i + 1000)).execute();
+    if (seq !== room.seq) await trx.updateTable('rooms').set({ seq, drawing_count: count }).where('id', '=', roomId).execute();
+    return results;
+  }
+}
+

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Member } from './room-bus.js';
+
+/** The part of a WebSocket a participant needs (the `ws` socket fits it). */
+export interface SocketLike {
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  send(data: string, cb?: (err?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+}
+
+const OPEN = 1;
+
+export interface SendLimits {
+  /** Unsent bytes past which the receiver is closed with 1013 (SPEC 4.3). */
+  sendBufferLimit: number;
+  /** Unsent bytes past which cursor moves are dropped for this receiver. */
+  cursorDropAt: number;
+}
+
+export interface ErrorDetails {
+  ref?: string;
+  roomId?: string;
+}
+
+/**
+ * One authenticated socket on the whiteboard: who it is, and a send that protects the server's
+ * memory from a receiver that does not read.
+ */
+export class Participant {
+  readonly connectionId = randomUUID();
+
+  constructor(
+    readonly user: Member,
+    private readonly socket: SocketLike,
+    private readonly limits: SendLimits,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.socket.readyState === OPEN;
+  }
+
+  send(frame: string): void {
+    if (!this.isOpen) return;
+    if (this.socket.bufferedAmount > this.limits.sendBufferLimit) {
+      this.close(1013, 'You are not reading fast enough; reconnect and join again');
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  /** Cursor moves: the first thing dropped when the receiver falls behind. */
+  sendVolatile(frame: string): void {
+    if (this.isOpen && this.socket.bufferedAmount <= this.limits.cursorDropAt) this.socket.send(frame);
+  }
+
+  /** Sends and resolves once the frame has been handed to the network (back-pressure for snapshots). */
+  sendAndWait(frame: string): Promise<void> {
+    if (!this.isOpen) return Promise.resolve();
+    return new Promise((resolve) => this.socket.send(frame, () => resolve()));
+  }
+
+  sendError(code: string, message: string, details: ErrorDetails = {}): void {
+    const frame: Record<string, unknown> = { type: 'error', code, message };
+    if (details.ref !== undefined) frame.ref = details.ref;
+    if (details.roomId !== undefined) frame.roomId = details.roomId;
+    this.send(JSON.stringify(frame));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.isOpen) this.socket.close(code, reason);
+  }
+}

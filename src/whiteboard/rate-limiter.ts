@@ -1,0 +1,77 @@
+/** Milliseconds from a monotonic source; injectable for tests. */
+export type Now = () => number;
+const monotonic: Now = () => performance.now();
+
+export type Admission = 'ok' | 'limited' | 'disconnect';
+
+/**
+ * Per-socket message limit: a token bucket (`burst` deep, refilled at `perSecond`). A refused
+ * message adds a strike; strikes drain at the same rate, so a client that keeps pushing past the
+ * limit for about another burst's worth of messages is disconnected (SPEC 4.3: close 4029).
+ */
+export class MessageRateLimiter {
+  private tokens: number;
+  private strikes = 0;
+  private last: number;
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly now: Now = monotonic,
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  admit(): Admission {
+    const t = this.now();
+    const refill = ((t - this.last) / 1000) * this.perSecond;
+    this.last = t;
+    this.tokens = Math.min(this.burst, this.tokens + refill);
+    this.strikes = Math.max(0, this.strikes - refill);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 'ok';
+    }
+    this.strikes += 1;
+    return this.strikes > this.burst ? 'disconnect' : 'limited';
+  }
+}
+
+/**
+ * Connections per client address in a sliding minute. In process memory today; a Redis-backed
+ * counter can take its place when several instances share the load (SPEC 7).
+ */
+export interface ConnectionCounter {
+  /** Records a connection attempt; false when the address is over its limit. */
+  tryConnect(address: string): boolean;
+}
+
+export class InProcessConnectionCounter implements ConnectionCounter {
+  private readonly seen = new Map<string, number[]>();
+  private sweeps = 0;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: Now = monotonic,
+  ) {}
+
+  tryConnect(address: string): boolean {
+    const t = this.now();
+    const since = t - 60_000;
+    const recent = (this.seen.get(address) ?? []).filter((at) => at > since);
+    // Refused attempts are not recorded, so a client that backs off gets back in after a minute.
+    const allowed = recent.length < this.perMinute;
+    if (allowed) recent.push(t);
+    this.seen.set(address, recent);
+    if (++this.sweeps % 1000 === 0) this.sweep(since);
+    return allowed;
+  }
+
+  /** Forgets addresses that have been quiet for a minute, so the map does not grow forever. */
+  private sweep(since: number): void {
+    for (const [address, times] of this.seen) {
+      if (!times.some((at) => at > since)) this.seen.delete(address);
+    }
+  }
+}

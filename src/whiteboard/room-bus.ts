@@ -1,0 +1,82 @@
+/** A member of a room as other members see them: a user, however many tabs they have open. */
+export interface Member {
+  id: string;
+  name: string;
+}
+
+/** One event for a room's sockets, serialized once however many receive it. */
+export interface RoomEvent {
+  /** The JSON frame every receiver gets. */
+  frame: string;
+  /** The room's seq for ordered events (draw, delete, clear, AI picture). */
+  seq?: number;
+  /** Cursor moves: never queued for a joiner, dropped first for a slow receiver. */
+  volatile?: boolean;
+  /** Not sent to any socket of this user (cursors go to the others only). */
+  exceptUserId?: string;
+  /** The socket that caused the event gets this frame instead (its `clientRef` echoed). */
+  origin?: { connectionId: string; frame: string };
+}
+
+/**
+ * Room fan-out and presence (SPEC 7). Rooms publish ordered events here after they are stored and
+ * deliver what they receive to their local sockets, so a Redis-backed bus can later let several
+ * instances share a room without touching the room logic.
+ */
+export interface RoomBus {
+  /** Starts delivering the room's events to `deliver`; returns the unsubscribe function. */
+  subscribe(roomId: string, deliver: (event: RoomEvent) => void): () => void;
+  publish(roomId: string, event: RoomEvent): void;
+  /** Records one socket of a user in the room; true when it is the user's first (→ member_joined). */
+  addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean>;
+  /** Forgets one socket; true when it was the user's last (→ member_left). */
+  removePresence(roomId: string, userId: string, connectionId: string): Promise<boolean>;
+  members(roomId: string): Promise<Member[]>;
+}
+
+/** The single-process bus: synchronous delivery in publish order. */
+export class InProcessRoomBus implements RoomBus {
+  private readonly listeners = new Map<string, Set<(event: RoomEvent) => void>>();
+  private readonly presence = new Map<string, Map<string, { member: Member; connections: Set<string> }>>();
+
+  subscribe(roomId: string, deliver: (event: RoomEvent) => void): () => void {
+    let set = this.listeners.get(roomId);
+    if (!set) this.listeners.set(roomId, (set = new Set()));
+    set.add(deliver);
+    return () => {
+      set.delete(deliver);
+      if (set.size === 0 && this.listeners.get(roomId) === set) this.listeners.delete(roomId);
+    };
+  }
+
+  publish(roomId: string, event: RoomEvent): void {
+    const set = this.listeners.get(roomId);
+    if (set) for (const deliver of set) deliver(event);
+  }
+
+  async addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean> {
+    let room = this.presence.get(roomId);
+    if (!room) this.presence.set(roomId, (room = new Map()));
+    const entry = room.get(member.id);
+    if (entry) {
+      entry.connections.add(connectionId);
+      return false;
+    }
+    room.set(member.id, { member, connections: new Set([connectionId]) });
+    return true;
+  }
+
+  async removePresence(roomId: string, userId: string, connectionId: string): Promise<boolean> {
+    const room = this.presence.get(roomId);
+    const entry = room?.get(userId);
+    if (!room || !entry || !entry.connections.delete(connectionId)) return false;
+    if (entry.connections.size > 0) return false;
+    room.delete(userId);
+    if (room.size === 0) this.presence.delete(roomId);
+    return true;
+  }
+
+  async members(roomId: string): Promise<Member[]> {
+    return [...(this.presence.get(roomId)?.values() ?? [])].map((e) => e.member);
+  }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database, RoomRow } from '../db/types.js';
+import { drawingFromRow, type Drawing } from './drawing.js';
+
+/** A room as the REST API and the socket describe it (SPEC 3). */
+export interface RoomInfo {
+  roomId: string;
+  slug: string | null;
+  adminId: string;
+  createdAt: string;
+}
+
+function roomInfo(row: Pick<RoomRow, 'id' | 'slug' | 'admin_id' | 'created_at'>): RoomInfo {
+  return { roomId: row.id, slug: row.slug, adminId: row.admin_id, createdAt: new Date(row.created_at).toISOString() };
+}
+
+/** 128 random bits, URL-safe: knowing a room's id is what lets someone join it. */
+export function newRoomId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class SlugTakenError extends Error {
+  constructor(readonly slug: string) {
+    super(`The slug "${slug}" is already taken; choose another.`);
+  }
+}
+
+/** Reads and creates rooms; drawings are written only through the DrawingWriter. */
+export class RoomStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(adminId: string, slug: string | null): Promise<RoomInfo> {
+    const row = await this.db
+      .insertInto('rooms')
+      .values({ id: newRoomId(), slug, admin_id: adminId, created_at: this.clock.now() })
+      .onConflict((oc) => oc.column('slug').doNothing())
+      .returning(['id', 'slug', 'admin_id', 'created_at'])
+      .executeTakeFirst();
+    if (!row) throw new SlugTakenError(slug ?? '');
+    return roomInfo(row);
+  }
+
+  async findById(roomId: string): Promise<RoomInfo | undefined> {
+    const row = await this.db.selectFrom('rooms').select(['id', 'slug', 'admin_id', 'created_at']).where('id', '=', roomId).executeTakeFirst();
+    return row && roomInfo(row);
+  }
+
+  /** By id first, so a slug can never shadow another room's id. */
+  async find(idOrSlug: string): Promise<RoomInfo | undefined> {
+    return (
+      (await this.findById(idOrSlug)) ??
+      (await this.db
+        .selectFrom('rooms')
+        .select(['id', 'slug', 'admin_id', 'created_at'])
+        .where('slug', '=', idOrSlug)
+        .executeTakeFirst()
+        .then((row) => row && roomInfo(row)))
+    );
+  }
+
+  async latestSeq(roomId: string): Promise<number> {
+    const row = await this.db.selectFrom('rooms').select('seq').where('id', '=', roomId).executeTakeFirst();
+    return row?.seq ?? 0;
+  }
+
+  /** Live drawings with seq in (after, upTo], oldest first, with their authors' names. */
+  async drawings(roomId: string, after: number, limit: number, upTo?: number): Promise<Drawing[]> {
+    let q = this.db
+      .selectFrom('drawings')
+      .leftJoin('users', 'users.id', 'drawings.user_id')
+      .selectAll('drawings')
+      .select('users.name as user_name')
+      .where('drawings.room_id', '=', roomId)
+      .where('drawings.seq', '>', after);
+    if (upTo !== undefined) q = q.where('drawings.seq', '<=', upTo);
+    const rows = await q.orderBy('drawings.seq').limit(limit).execute();
+    return rows.map((row) => drawingFromRow(row, row.user_name ?? ''));
+  }
+}

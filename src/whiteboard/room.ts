@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { ImageGenerationError, ImageQuotaError, type ImageStudio } from '../images/image-studio.js';
+import { shapeOf, type Drawing } from './drawing.js';
+import type { DrawingWriter, WriteResult } from './drawing-writer.js';
+import type { AiGenerateImage, RoomMessage } from './messages.js';
+import type { Participant } from './participant.js';
+import type { RoomBus, RoomEvent } from './room-bus.js';
+import type { RoomInfo, RoomStore } from './room-store.js';
+
+/** The few pino methods a room logs with. */
+export interface RoomLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RoomDeps {
+  bus: RoomBus;
+  writer: DrawingWriter;
+  store: RoomStore;
+  /** Absent when the server has no image plugin; AI requests then fail politely. */
+  images?: ImageStudio;
+  log: RoomLog;
+  /** Drawings per `room_state` frame (SPEC: at most 500). */
+  snapshotChunk?: number;
+  /** Live events held for a joiner while its snapshot is sent; past this it is closed with 1013. */
+  maxPendingEvents?: number;
+}
+
+/** A socket in this room on this process; `pending` holds live events until its snapshot is out. */
+interface Seat {
+  participant: Participant;
+  pending: RoomEvent[] | null;
+}
+
+const AI_DEFAULTS = { x: 100, y: 100, width: 512, height: 512 };
+
+/**
+ * One active room: its local sockets, its presence and its ordered writes. Writes go through the
+ * shared group-commit writer; what it stored is published on the bus with its seq, and the bus
+ * brings it back to every room object (on every process) to hand to its sockets.
+ */
+export class Room {
+  private readonly seats = new Map<string, Seat>();
+  private readonly unsubscribe: () => void;
+  private disposed = false;
+
+  constructor(
+    readonly info: RoomInfo,
+    private readonly deps: RoomDeps,
+  ) {
+    this.unsubscribe = deps.bus.subscribe(info.roomId, (event) => this.deliver(event));
+  }
+
+  get id(): string {
+    return this.info.roomId;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  get isEmpty(): boolean {
+    return this.seats.size === 0;
+  }
+
+  has(p: Participant): boolean {
+    return this.seats.has(p.connectionId);
+  }
+
+  /** Seats the socket at once (later messages find it in the room); presence and snapshot follow. */
+  join(p: Participant): void {
+    const rejoin = this.seats.has(p.connectionId);
+    const seat: Seat = { participant: p, pending: [] };
+    this.seats.set(p.connectionId, seat);
+    void this.welcome(seat, !rejoin).catch((err) => {
+      this.deps.log.error({ err, roomId: this.id }, 'sending the room state failed');
+      p.sendError('internal', 'The room could not be loaded; join again.', { roomId: this.id });
+    });
+  }
+
+  private async welcome(seat: Seat, announce: boolean): Promise<void> {
+    const p = seat.participant;
+    if (announce) {
+      const first = await this.deps.bus.addPresence(this.id, p.user, p.connectionId);
+      if (first) this.publish({ frame: JSON.stringify({ type: 'member_joined', roomId: this.id, user: p.user }), exceptUserId: p.user.id });
+    }
+    // Read the seq first: every drawing up to it is committed, and everything after it reaches
+    // this seat through `pending`, so nothing is missed or shown twice.
+    const seq = await this.deps.store.latestSeq(this.id);
+    const members = await this.deps.bus.members(this.id);
+    const chunk = this.deps.snapshotChunk ?? 500;
+    let after = 0;
+    for (;;) {
+      const page = await this.deps.store.drawings(this.id, after, chunk + 1, seq);
+      const complete = page.length <= chunk;
+      const drawings = complete ? page : page.slice(0, chunk);
+      if (this.seats.get(p.connectionId) !== seat || !p.isOpen) return;
+      await p.sendAndWait(JSON.stringify({ type: 'room_state', roomId: this.id, seq, members, drawings, complete }));
+      if (complete) break;
+      after = drawings[drawings.length - 1]!.seq;
+    }
+    const pending = seat.pending ?? [];
+    seat.pending = null;
+    for (const event of pending) {
+      const own = event.origin?.connectionId === p.connectionId;
+      // Already in the snapshot, unless it is this socket's own echo (its clientRef must come back).
+      if (event.seq !== undefined && event.seq <= seq && !own) continue;
+      this.sendTo(p, event);
+    }
+  }
+
+  /** Takes the socket out; true when it was in. The registry drops the room when it empties. */
+  async leave(p: Participant): Promise<boolean> {
+    if (!this.seats.delete(p.connectionId)) return false;
+    const last = await this.deps.bus.removePresence(this.id, p.user.id, p.connectionId);
+    if (last) this.publish({ frame: JSON.stringify({ type: 'member_left', roomId: this.id, user: p.user }) });
+    return true;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.unsubscribe();
+  }
+
+  handle(p: Participant, msg: RoomMessage): void {
+    switch (msg.type) {
+      case 'draw':
+        this.write(p, { kind: 'draw', roomId: this.id, userId: p.user.id, userName: p.user.name, shape: shapeOf(msg), clientRef: msg.clientRef ?? null }, msg.clientRef);
+        return;
+      case 'delete_drawing':
+        this.write(p, { kind: 'delete', roomId: this.id, userId: p.user.id, drawingId: msg.drawingId, asAdmin: this.isAdmin(p) });
+        return;
+      case 'clear_canvas':
+      case 'clear_room':
+        if (!this.isAdmin(p)) {
+          p.sendError('forbidden', "Only the room's admin may clear the canvas.", { roomId: this.id });
+          return;
+        }
+        this.write(p, { kind: 'clear', roomId: this.id, userId: p.user.id });
+        return;
+      case 'cursor':
+        this.publish({
+          frame: JSON.stringify({ type: 'cursor', roomId: this.id, userId: p.user.id, x: msg.x, y: msg.y }),
+          volatile: true,
+          exceptUserId: p.user.id,
+        });
+        return;
+      case 'ai_generate_image':
+        void this.generateImage(p, msg);
+        return;
+    }
+  }
+
+  private isAdmin(p: Participant): boolean {
+    return p.user.id === this.info.adminId;
+  }
+
+  private write(p: Participant, op: Parameters<DrawingWriter['write']>[0], clientRef?: string): void {
+    this.deps.writer.write(op).then(
+      (result) => this.announce(p, result, clientRef),
+      (err) => {
+        this.deps.log.error({ err, roomId: this.id }, 'storing a room event failed');
+        p.sendError('internal', 'The server could not store that; try again.', { roomId: this.id, ref: clientRef });
+      },
+    );
+  }
+
+  /** Runs as the commit resolves, in seq order: nothing is broadcast before it is stored. */
+  private announce(p: Participant, result: WriteResult, clientRef?: string): void {
+    const roomId = this.id;
+    switch (result.kind) {
+      case 'drawn': {
+        const frame = { type: 'draw', roomId, seq: result.seq, drawing: result.drawing };
+        this.publish({
+          frame: JSON.stringify(frame),
+          seq: result.seq,
+          origin: clientRef === undefined ? undefined : { connectionId: p.connectionId, frame: JSON.stringify({ ...frame, clientRef }) },
+        });
+        return;
+      }
+      case 'duplicate':
+        p.send(JSON.stringify({ type: 'draw', roomId, seq: result.drawing.seq, drawing: result.drawing, clientRef }));
+        return;
+      case 'deleted':
+        this.publish({ frame: JSON.stringify({ type: 'delete_drawing', roomId, seq: result.seq, drawingId: result.drawingId }), seq: result.seq });
+        return;
+      case 'cleared':
+        this.publish({ frame: JSON.stringify({ type: 'clear_canvas', roomId, seq: result.seq, userId: p.user.id }), seq: result.seq });
+        return;
+      case 'refused':
+        p.sendError(result.code, result.message, { roomId, ref: clientRef });
+        return;
+    }
+  }
+
+  /** SPEC 4.5: claim, announce, generate, store as an `image` drawing, announce the result. */
+  private async generateImage(p: Participant, msg: AiGenerateImage): Promise<void> {
+    const roomId = this.id;
+    const studio = this.deps.images;
+    if (!studio) {
+      p.sendError('ai_failed', 'Image generation is not available on this server.', { roomId });
+      return;
+    }
+    let slot: { release(): void };
+    try {
+      slot = studio.claim(p.user.id);
+    } catch (err) {
+      if (err instanceof ImageQuotaError) p.sendError(err.code, err.message, { roomId });
+      else {
+        this.deps.log.error({ err, roomId }, 'claiming an image generation failed');
+        p.sendError('internal', 'The picture could not be started; try again.', { roomId });
+      }
+      return;
+    }
+    const requestId = randomUUID();
+    const prompt = msg.prompt.trim();
+    const failed = (code: string, content: string) =>
+      this.publish({ frame: JSON.stringify({ type: 'ai_message', roomId, requestId, content, error: true, code }) });
+    try {
+      this.publish({ frame: JSON.stringify({ type: 'ai_generating', roomId, requestId, prompt, userId: p.user.id }) });
+      const image = await studio.generate(prompt, { userId: p.user.id, roomId });
+      const shape = shapeOf({
+        shapeType: 'image',
+        imageUrl: image.imageUrl,
+        x: msg.x ?? AI_DEFAULTS.x,
+        y: msg.y ?? AI_DEFAULTS.y,
+        width: msg.width ?? AI_DEFAULTS.width,
+        height: msg.height ?? AI_DEFAULTS.height,
+      });
+      const result = await this.deps.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null });
+      if (result.kind === 'drawn') this.publishPicture(requestId, prompt, image.imageUrl, image.placeholder, result.drawing);
+      else if (result.kind === 'refused') failed(result.code, result.message);
+    } catch (err) {
+      if (err instanceof ImageGenerationError) failed(err.code, err.message);
+      else {
+        this.deps.log.error({ err, roomId }, 'image generation failed');
+        failed('ai_failed', 'The picture could not be made; try again later.');
+      }
+    } finally {
+      slot.release();
+    }
+  }
+
+  private publishPicture(requestId: string, prompt: string, imageUrl: string, placeholder: boolean, drawing: Drawing): void {
+    const frame = {
+      type: 'ai_message',
+      roomId: this.id,
+      requestId,
+      content: `Generated image for: "${prompt}"`,
+      imageUrl,
+      drawing,
+      seq: drawing.seq,
+      placeholder,
+    };
+    this.publish({ frame: JSON.stringify(frame), seq: drawing.seq });
+  }
+
+  private publish(event: RoomEvent): void {
+    this.deps.bus.publish(this.id, event);
+  }
+
+  /** From the bus: hand the event to every local socket that should have it. */
+  private deliver(event: RoomEvent): void {
+    const max = this.deps.maxPendingEvents ?? 10_000;
+    for (const seat of this.seats.values()) {
+      if (event.exceptUserId !== undefined && seat.participant.user.id === event.exceptUserId) continue;
+      if (seat.pending) {
+        if (event.volatile) continue;
+        seat.pending.push(event);
+        if (seat.pending.length > max) seat.participant.close(1013, 'You are not reading the room state fast enough; reconnect and join again');
+        continue;
+      }
+      this.sendTo(seat.participant, event);
+    }
+  }
+
+  private sendTo(p: Participant, event: RoomEvent): void {
+    const frame = event.origin?.connectionId === p.connectionId ? event.origin.frame : event.frame;
+    if (event.volatile) p.sendVolatile(frame);
+    else p.send(frame);
+  }
+}

@@ -1,0 +1,60 @@
+import { login, request, type Session } from '../helpers/http.js';
+import type { TestServer } from '../helpers/server.js';
+import { openSocket, type TestSocket } from '../helpers/ws-client.js';
+
+/** Creates a room as this user (the room's admin). */
+export async function createRoom(server: TestServer, session: Session, slug?: string): Promise<string> {
+  const res = await request(server, 'POST', '/api/v1/rooms/', { token: session.access, body: slug ? { slug } : {} });
+  if (res.status !== 201) throw new Error(`create room ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.roomId;
+}
+
+let counter = 0;
+/** A fresh user (unique address per call). */
+export function newUser(server: TestServer, name = 'user'): Promise<Session> {
+  counter += 1;
+  return login(server, `${name}${counter}-${process.pid}@example.com`);
+}
+
+export function connect(server: TestServer, session: Session): Promise<TestSocket> {
+  return openSocket(`${server.wsUrl}/ws?token=${encodeURIComponent(session.access)}`);
+}
+
+/** Reads every room_state frame of one join until `complete:true`. */
+export async function roomState(sock: TestSocket, roomId: string): Promise<{ frames: any[]; drawings: any[]; seq: number; members: any[] }> {
+  const frames: any[] = [];
+  for (;;) {
+    const f = await sock.next((m) => m.type === 'room_state' && m.roomId === roomId);
+    frames.push(f);
+    if (f.complete) break;
+  }
+  const last = frames[frames.length - 1];
+  return { frames, drawings: frames.flatMap((f) => f.drawings), seq: last.seq, members: last.members };
+}
+
+/** Connects, joins and reads the whole room state. */
+export async function joined(server: TestServer, session: Session, roomId: string) {
+  const sock = await connect(server, session);
+  sock.send({ type: 'join_room', roomId });
+  const state = await roomState(sock, roomId);
+  return { sock, state };
+}
+
+/** Proves a frame did NOT arrive: a short fixed wait, then a look at what is unread. */
+export async function nothingMore(sock: TestSocket, match: (m: any) => boolean, ms = 150): Promise<any[]> {
+  await new Promise((r) => setTimeout(r, ms));
+  return sock.drain(match);
+}
+
+export const line = (roomId: string, extra: Record<string, unknown> = {}) => ({
+  type: 'draw',
+  roomId,
+  shapeType: 'line',
+  points: [
+    { x: 1, y: 2 },
+    { x: 3, y: 4 },
+  ],
+  color: '#ff0000',
+  strokeWidth: 3,
+  ...extra,
+});

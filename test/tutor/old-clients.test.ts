@@ -1,6 +1,7 @@
 // Clients written for the old Django Channels tutor: open ws://…/chat/<id>/?token=… exactly as a
 // browser WebSocket (or Python's `websockets`) does — no headers, no subprotocol — send {"data": …},
 // print every frame's `message`, and stop reading at the first "completed.".
+import { createServer } from 'node:net';
 import t from 'tap';
 import WebSocket from 'ws';
 import { buildApp } from '../../app.js';
@@ -65,7 +66,19 @@ t.test('old clients on a test port', async (t) => {
   t.equal(failed.printed[1], 'completed.');
 });
 
-t.test('the default address and port: ws://localhost:9080/chat/1/', async (t) => {
+/** Whether something already listens on localhost:9080 (then the default-port test cannot run here). */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, 'localhost', () => probe.close(() => resolve(false)));
+  });
+}
+
+const taken = await portTaken(9080);
+const skip = taken ? 'port 9080 is taken on this machine (another server is running); the default-port test cannot run' : false;
+
+t.test('the default address and port: ws://localhost:9080/chat/1/', { skip }, async (t) => {
   const fake = await startFakeOpenAI();
   t.teardown(() => fake.close());
   const logs = new LogCapture();
@@ -93,7 +106,7 @@ t.test('the default address and port: ws://localhost:9080/chat/1/', async (t) =>
     await app.listen({ host: app.config.HOST, port: app.config.PORT });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      t.skip('port 9080 is taken on this machine (another Inkwell or service is running); the default-port test cannot run');
+      t.comment('port 9080 was taken after the check; the default-port test cannot run');
       return;
     }
     throw err;

@@ -41,7 +41,7 @@ t.test('deltas are relayed as the model produces them, not buffered', async (t) 
 
 t.test('context: topic in the system message, history across connections, proper roles', async (t) => {
   const s = await newUser(server);
-  const topics = (await (await fetch(`${server.url}/api/v1/grammar/`)).json()).results;
+  const topics = ((await (await fetch(`${server.url}/api/v1/grammar/`)).json()) as any).results;
   const topic = topics.find((x: any) => x.title === 'Present perfect');
 
   const a = await openChat(server, topic.id, s);
@@ -163,7 +163,7 @@ t.test('feedback is stored on the user\'s own answer and acknowledged', async (t
   t.equal((await sock.next('feedback')).value, 'thumb-down');
 
   const history = await fetch(`${server.url}/api/v1/chat/history/3/`, { headers: { authorization: `Bearer ${s.access}` } });
-  const answer = (await history.json()).results.find((m: any) => m.role === 'assistant');
+  const answer = ((await history.json()) as any).results.find((m: any) => m.role === 'assistant');
   t.equal(answer.feedback, 'thumb-down');
 
   sock.send({ command: 'thumb-up', responseId: 'no-such-answer' });

@@ -32,7 +32,7 @@ t.test('a spoken question is transcribed, shown, then answered as if typed', asy
   for (const [type, file] of [['audio/webm;codecs=opus', 'question.webm'], ['audio/mpeg', 'question.mp3'], ['audio/mp4', 'question.mp4'], ['audio/ogg', 'question.ogg'], ['audio/flac', 'question.flac'], ['audio/x-m4a', 'question.m4a']]) {
     sock.send({ audio: dataUrl(type!, WAV) });
     await turnFrames(sock);
-    t.equal((fake.requestsTo('/audio/transcriptions').at(-1)!.body as any).files[0].filename, file, type);
+    t.equal((fake.requestsTo('/audio/transcriptions').at(-1)!.body as any).files[0].filename, file, type!);
   }
 });
 

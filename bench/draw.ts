@@ -108,7 +108,15 @@ interface InkwellResult extends LoadResult {
   database: string;
 }
 
-async function benchInkwell(inkwell: ServerChild): Promise<InkwellResult | string> {
+interface InkwellRoom {
+  port: number;
+  database: string;
+  roomId: string;
+  sessions: Array<{ access: string }>;
+}
+
+/** Real logins for every member and a room made by the first one, before anything is timed. */
+async function prepareInkwell(inkwell: ServerChild): Promise<InkwellRoom | string> {
   const { port, database } = await inkwell.ready;
   const base = `http://127.0.0.1:${port}`;
   const emails = Array.from({ length: config.members }, (_, i) => `bench-${i}@example.com`);
@@ -121,7 +129,11 @@ async function benchInkwell(inkwell: ServerChild): Promise<InkwellResult | strin
   if (created.status === 404) return 'Inkwell has no POST /api/v1/rooms/ yet; only the relay was measured';
   if (created.status !== 201) throw new Error(`creating the room answered ${created.status}: ${await created.text()}`);
   const { roomId } = (await created.json()) as { roomId: string };
+  return { port, database: database ?? 'unknown', roomId, sessions };
+}
 
+async function benchInkwell(inkwell: ServerChild, room: InkwellRoom): Promise<InkwellResult> {
+  const { port, roomId, sessions } = room;
   let before: TransactionCounts | undefined;
   let after: TransactionCounts | undefined;
   let stored = 0;
@@ -141,7 +153,7 @@ async function benchInkwell(inkwell: ServerChild): Promise<InkwellResult | strin
       stored = await inkwell.call<number>({ cmd: 'storedDrawings', roomId });
     },
   });
-  return { ...result, stored, transactions: diff(after!, before!), database: database ?? 'unknown' };
+  return { ...result, stored, transactions: diff(after!, before!), database: room.database };
 }
 
 function diff(a: TransactionCounts, b: TransactionCounts): TransactionCounts {
@@ -166,9 +178,12 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
 
   try {
+    // Both servers are up and Inkwell's users logged in before anything is timed, so a start-up
+    // (PGlite's initdb above all) never runs during the other's measurement.
+    const [room] = await Promise.all([inkwell ? prepareInkwell(inkwell) : undefined, relay?.ready]);
     const relayResult = relay ? await benchRelay(relay) : undefined;
     await relay?.stop();
-    const inkwellResult = inkwell ? await benchInkwell(inkwell) : undefined;
+    const inkwellResult = inkwell && room ? (typeof room === 'string' ? room : await benchInkwell(inkwell, room)) : undefined;
 
     const receivers = config.members - config.senders;
     console.log(

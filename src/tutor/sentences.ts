@@ -39,7 +39,8 @@ export class SentenceSplitter {
 
 function endsWithAbbreviation(text: string): boolean {
   const word = /([A-Za-z.]+)\.$/.exec(text)?.[1]?.toLowerCase();
-  return word !== undefined && (ABBREVIATIONS.has(word) || /^[a-z]$/.test(word));
+  // Initials and dotted short forms (J. Smith, p.m., U.S.) rarely end a sentence.
+  return word !== undefined && (ABBREVIATIONS.has(word) || /^(?:[a-z]\.)*[a-z]$/.test(word));
 }
 
 /** Markdown marks are read aloud literally by TTS; drop them, and anything with no letters or digits. */

@@ -157,7 +157,12 @@ async function benchInkwell(inkwell: ServerChild, room: InkwellRoom): Promise<In
 }
 
 function diff(a: TransactionCounts, b: TransactionCounts): TransactionCounts {
-  return { explicit: a.explicit - b.explicit, autocommit: a.autocommit - b.autocommit, statements: a.statements - b.statements };
+  return {
+    explicit: a.explicit - b.explicit,
+    autocommit: a.autocommit - b.autocommit,
+    statements: a.statements - b.statements,
+    writerTransactions: (a.writerTransactions ?? 0) - (b.writerTransactions ?? 0),
+  };
 }
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -205,7 +210,8 @@ async function main(): Promise<void> {
       console.log(
         `transactions per stored drawing: ${f(total / Math.max(1, inkwellResult.stored), 3)}   (target ≤ 0.1) — ` +
           `${total} transactions (${tx.explicit} begin…commit, ${tx.autocommit} single statements), ` +
-          `${tx.statements} statements, ${inkwellResult.stored} drawings stored`,
+          `${tx.statements} statements, ${inkwellResult.stored} drawings stored; ` +
+          `the group-commit writer reports ${tx.writerTransactions} transactions`,
       );
       const problems = { ...inkwellResult.errors, ...Object.fromEntries(Object.entries(inkwellResult.closes).map(([k, v]) => [`close ${k}`, v])) };
       if (Object.keys(problems).length) console.log(`Inkwell errors/closes during the run: ${JSON.stringify(problems)}`);

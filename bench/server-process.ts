@@ -98,8 +98,11 @@ async function runInkwell(): Promise<void> {
           }
           return send({ type: 'reply', id: msg.id, result: sessions });
         }
-        case 'counts':
-          return send({ type: 'reply', id: msg.id, result: transactionCounts() });
+        case 'counts': {
+          // The group-commit writer counts its own transactions; the driver-level count also sees reads.
+          const writer = app.whiteboard?.writer.stats;
+          return send({ type: 'reply', id: msg.id, result: { ...transactionCounts(), writerTransactions: writer?.transactions ?? 0 } });
+        }
         case 'storedDrawings': {
           const row = await app.db
             .selectFrom('drawings')

@@ -14,6 +14,8 @@ export interface TransactionCounts {
   autocommit: number;
   /** Every statement sent, transaction control included. */
   statements: number;
+  /** Transactions the whiteboard's group-commit writer reports (0 when it reports none). */
+  writerTransactions?: number;
 }
 
 const counts: TransactionCounts = { explicit: 0, autocommit: 0, statements: 0 };

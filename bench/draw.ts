@@ -6,6 +6,8 @@
  *
  * Options (argv `--name=value` or env BENCH_NAME): senders (5), members (50), rate (1000
  * drawings/s in total), seconds (10), points (8 per drawing), only (relay|inkwell).
+ * BENCH_ENV_<NAME>=value sets Inkwell's variable <NAME> for the run (e.g. BENCH_ENV_WS_COMMIT_INTERVAL=10ms).
+ * BENCH_PROFILE=<dir> also writes a CPU profile of each server process into that directory.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -47,9 +49,12 @@ class ServerChild {
 
   constructor(readonly kind: ServerKind) {
     // fork() reuses this process's execArgv, so the child runs TypeScript through tsx as well.
+    // BENCH_PROFILE=<dir> writes a V8 CPU profile of each server process there (open it in Chrome DevTools).
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     this.child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [kind], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: process.env,
+      execArgv: [...process.execArgv, ...profile],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.ready = new Promise((resolve, reject) => {

@@ -36,6 +36,15 @@ async function runRelay(): Promise<void> {
   send({ type: 'ready', port: relay.port });
 }
 
+/** `BENCH_ENV_<NAME>=value` sets Inkwell's <NAME> for the run (e.g. BENCH_ENV_WS_COMMIT_INTERVAL=10ms). */
+function passThrough(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('BENCH_ENV_') && value !== undefined) out[key.slice('BENCH_ENV_'.length)] = value;
+  }
+  return out;
+}
+
 async function runInkwell(): Promise<void> {
   installTransactionCounter();
   // Imported after the counter is installed, and only in this process.
@@ -71,6 +80,7 @@ async function runInkwell(): Promise<void> {
       WS_RATE_BURST: unlimited,
       WS_RATE_PER_SECOND: unlimited,
       ROOM_MAX_DRAWINGS: unlimited,
+      ...passThrough(),
     },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

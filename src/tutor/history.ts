@@ -21,6 +21,12 @@ export interface StoredTurn {
   askedAt: Date;
 }
 
+interface PendingSave {
+  turn: StoredTurn;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 export interface HistoryPageResult {
   messages: TutorMessageRow[];
   nextCursor: number | null;
@@ -82,16 +88,16 @@ export class TutorHistory {
     }
   }
 
-  /** Stores a question and its answer (in that order), then extends the cached context. */
+  /**
+   * Stores a question and its answer (in that order), then extends the cached context. Turns that
+   * finish while a write is in flight are stored together by the next one (group commit), so a
+   * busy instance does not pay one database round trip per turn.
+   */
   async save(turn: StoredTurn): Promise<void> {
-    const base = { user_id: turn.userId, grammar_id: turn.grammarId, turn_id: turn.turnId, status: turn.status, feedback: null };
-    await this.db
-      .insertInto('tutor_messages')
-      .values([
-        { ...base, role: 'user', content: turn.question, created_at: turn.askedAt },
-        { ...base, role: 'assistant', content: turn.answer, created_at: this.clock.now() },
-      ])
-      .execute();
+    await new Promise<void>((resolve, reject) => {
+      this.unsaved.push({ turn, resolve, reject });
+      void this.flush();
+    });
     const k = key(turn.userId, turn.grammarId);
     const cached = this.recent.get(k);
     if (!cached || this.contextSize === 0) return;
@@ -100,6 +106,42 @@ export class TutorHistory {
       { role: 'assistant' as const, content: turn.answer },
     ].filter((m) => m.content !== '');
     this.recent.set(k, cached.then((list) => [...list, ...added].slice(-this.contextSize)));
+  }
+
+  private readonly unsaved: PendingSave[] = [];
+  private writing = false;
+
+  private async flush(): Promise<void> {
+    if (this.writing || this.unsaved.length === 0) return;
+    this.writing = true;
+    const batch = this.unsaved.splice(0, 250);
+    try {
+      await this.insert(batch.map((p) => p.turn));
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      // One bad turn must not lose the others: store them one by one.
+      if (batch.length === 1) batch[0]!.reject(err);
+      else for (const p of batch) await this.insert([p.turn]).then(p.resolve, p.reject);
+    } finally {
+      this.writing = false;
+      void this.flush();
+    }
+  }
+
+  private async insert(turns: StoredTurn[]): Promise<void> {
+    const now = this.clock.now();
+    await this.db
+      .insertInto('tutor_messages')
+      .values(
+        turns.flatMap((turn) => {
+          const base = { user_id: turn.userId, grammar_id: turn.grammarId, turn_id: turn.turnId, status: turn.status, feedback: null };
+          return [
+            { ...base, role: 'user' as const, content: turn.question, created_at: turn.askedAt },
+            { ...base, role: 'assistant' as const, content: turn.answer, created_at: now },
+          ];
+        }),
+      )
+      .execute();
   }
 
   /** Records a thumb on the user's own answer; false when that answer does not exist (or is not theirs). */

@@ -15,6 +15,10 @@ const rooms: FastifyPluginAsyncTypebox = async (app) => {
     '/',
     {
       onRequest: app.authenticate,
+      // `{slug?}` may be sent as no body at all.
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
       schema: {
         tags,
         summary: 'Create a room; the caller becomes its admin',

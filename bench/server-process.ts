@@ -25,6 +25,7 @@ function send(message: ChildMessage): void {
 async function runRelay(): Promise<void> {
   const relay = await startRelay();
   process.on('disconnect', () => void relay.close().then(() => process.exit(0)));
+  process.on('SIGINT', () => void relay.close().then(() => process.exit(0)));
   process.on('message', async (msg: Command) => {
     if (msg.cmd === 'stop') {
       await relay.close();
@@ -88,13 +89,12 @@ async function runInkwell(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : 0;
   const server = { url: `http://127.0.0.1:${port}`, logs } as unknown as TestServer;
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await app.close();
-  };
-  process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
+  // Every way out (IPC stop, a signal, the parent going away) waits for the same close, which
+  // drops the PostgreSQL schema.
+  let closing: Promise<void> | undefined;
+  const stop = () => (closing ??= app.close().catch((err: unknown) => console.error('bench inkwell server: close failed', err)));
+  // Ctrl-C reaches this process too: drop the PostgreSQL schema before leaving.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
   process.on('disconnect', () => void stop().then(() => process.exit(0)));
 
   process.on('message', async (msg: Command) => {

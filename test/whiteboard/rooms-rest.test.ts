@@ -63,7 +63,7 @@ t.test('rooms REST', async (t) => {
     let after: number | null = 0;
     let pages = 0;
     while (after !== null) {
-      const res = await request(server, 'GET', `/api/v1/rooms/${roomId}/drawings/?after=${after}&limit=10`, { token: other.access });
+      const res: { status: number; body: any } = await request(server, 'GET', `/api/v1/rooms/${roomId}/drawings/?after=${after}&limit=10`, { token: other.access });
       t.equal(res.status, 200);
       t.ok(res.body.drawings.length <= 10);
       all.push(...res.body.drawings);

@@ -19,7 +19,7 @@ t.test('the socket is accepted, then closed with 4001 for a bad token', async (t
   t.match(none.reason, /access token/);
   t.equal((await closedWith(`${server.wsUrl}/ws?token=garbage`)).code, 4001, 'garbage');
   t.equal((await closedWith(`${server.wsUrl}/ws?token=${user.refresh}`)).code, 4001, 'a refresh token is not an access token');
-  const expired = server.app.jwt.sign({ sub: user.user.id, email: user.user.email, typ: 'access', jti: 'old', exp: Math.floor(Date.now() / 1000) - 60 });
+  const expired = server.app.jwt.sign({ sub: user.user.id, email: user.user.email, typ: 'access', jti: 'old', exp: Math.floor(Date.now() / 1000) - 60 } as never);
   t.equal((await closedWith(`${server.wsUrl}/ws?token=${expired}`)).code, 4001, 'expired');
   const wrongType = server.app.jwt.sign({ sub: user.user.id, email: user.user.email, typ: 'refresh', jti: 'x' } as never);
   t.equal((await closedWith(`${server.wsUrl}/ws?token=${wrongType}`)).code, 4001, 'a signed token of another type');

@@ -2,7 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../src/errors.js';
 import { IMAGE_ID_PATTERN } from '../src/images/image-store.js';
+import { PICTURE_TYPES } from '../src/images/picture-type.js';
 import { ErrorResponse } from '../src/schemas/common.js';
+
+// Sent as a Buffer, which Fastify writes as it is (no serializer); documented as binary.
+const PictureBytes = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
 
 const ImageParams = Type.Object({
   imageId: Type.String({ pattern: IMAGE_ID_PATTERN, description: 'The id in an AI picture\'s imageUrl' }),
@@ -18,8 +22,11 @@ const images: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The bytes of a generated picture',
         params: ImageParams,
         response: {
-          200: Type.Unknown({ description: 'The picture, with its own Content-Type' }),
-          304: Type.Unknown({ description: 'Not modified: the cached copy is current' }),
+          200: {
+            description: 'The picture, with the Content-Type it was stored with',
+            content: Object.fromEntries(PICTURE_TYPES.map((type) => [type, { schema: PictureBytes }])),
+          },
+          304: Type.Unknown({ description: 'Not modified: the cached copy is current (no body)' }),
           400: ErrorResponse,
           404: ErrorResponse,
         },

@@ -2,7 +2,8 @@
  * The picture formats the server stores and serves. Anything else (SVG above all, which can carry
  * script and would be served from our own origin) is refused, whatever the provider claims.
  */
-export type PictureType = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/gif';
+export const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
+export type PictureType = (typeof PICTURE_TYPES)[number];
 
 /** Recognises a picture by its first bytes; null when it is none of the formats we serve. */
 export function sniffPictureType(bytes: Uint8Array): PictureType | null {

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { ManualClock } from '../helpers/clock.js';
 import { request } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
+import { persistentDatabase, startServer } from '../helpers/server.js';
 import { newUser, openChat, pause, startTutor, turnFrames } from './tutor-helpers.js';
 
-const { server, fake } = await startTutor(t, { env: { OPENAI_TIMEOUT: '400ms' } });
+const { server, fake } = await startTutor(t, { env: { OPENAI_TIMEOUT: '1s' } });
 t.beforeEach(() => fake.reset());
 
 async function history(session: { access: string }, grammarId: number) {
@@ -123,6 +123,23 @@ t.test('closing the socket stops the running answer and stores it', async (t) =>
     if (stored.length === 0) await pause(20);
   }
   t.same(stored.map((m: any) => [m.role, m.status, m.content]), [['assistant', 'stopped', 'Part one.'], ['user', 'stopped', 'Long one']]);
+});
+
+t.test('shutdown closes with 1001 and still stores the answer being streamed', async (t) => {
+  const database = persistentDatabase(t);
+  const first = await startTutor(t, { database });
+  const s = await newUser(first.server);
+  const sock = await openChat(first.server, 8, s);
+  first.fake.chat.chunks = ['Half an answer.', ' The other half.'];
+  first.fake.chat.chunkDelayMs = 5000;
+  sock.send({ data: 'Shut down now' });
+  await sock.next('delta');
+  await first.server.close();
+  t.equal((await sock.closed).code, 1001);
+
+  const second = await startServer(t, { database });
+  const stored = (await request(second, 'GET', '/api/v1/chat/history/8/', { token: s.access })).body.results;
+  t.same(stored.map((m: any) => [m.role, m.status, m.content]), [['assistant', 'stopped', 'Half an answer.'], ['user', 'stopped', 'Shut down now']]);
 });
 
 t.test('20 questions per user per minute across sockets (rate_limited), window slides', async (t) => {

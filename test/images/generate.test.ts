@@ -134,3 +134,21 @@ t.test('PUBLIC_URL makes imageUrl absolute', async (t) => {
   const res = await fetchBytes(server, new URL(image.imageUrl).pathname);
   t.ok(res.bytes.equals(TINY_PNG), 'served under the path of the absolute URL');
 });
+
+t.test('closing the server stops a generation still waiting on the provider', async (t) => {
+  const fake = await startFakeOpenAI();
+  t.teardown(() => fake.close());
+  const server = await startServer(t, {
+    env: { OPENAI_API_KEY: 'sk-test-images', OPENAI_BASE_URL: fake.baseURL, OPENAI_TIMEOUT: '60s', OPENAI_MAX_RETRIES: 0 },
+  });
+  const { session, roomId } = await userWithRoom(server, 'closing@example.com');
+  fake.images.hang = true;
+  const pending = server.app.imageStudio.generate('never answered', { userId: session.user.id, roomId }).catch((e: unknown) => e);
+  const request = await fake.waitForRequest('/images/generations');
+  await server.close();
+  const err = await pending;
+  t.ok(err instanceof ImageGenerationError);
+  t.equal((err as ImageGenerationError).code, 'ai_failed', 'failed at once, not after OPENAI_TIMEOUT');
+  await fake.waitForClose(request);
+  t.ok(request.aborted, 'the request to the provider was abandoned');
+});

@@ -220,6 +220,7 @@ async function main(): Promise<void> {
           `${tx.statements} statements, ${inkwellResult.stored} drawings stored; ` +
           `the group-commit writer reports ${tx.writerTransactions} transactions`,
       );
+      console.log(`seq order at receivers:  ${inkwellResult.outOfOrder === 0 ? 'strictly increasing everywhere' : `${inkwellResult.outOfOrder} frames out of order`}`);
       const problems = { ...inkwellResult.errors, ...Object.fromEntries(Object.entries(inkwellResult.closes).map(([k, v]) => [`close ${k}`, v])) };
       if (Object.keys(problems).length) console.log(`Inkwell errors/closes during the run: ${JSON.stringify(problems)}`);
     }

@@ -39,11 +39,14 @@ export interface LoadResult {
   /** Frames of other types seen (error codes etc.), and close codes. */
   errors: Record<string, number>;
   closes: Record<string, number>;
+  /** Draw frames whose seq was not above the previous one at that receiver. */
+  outOfOrder: number;
 }
 
 interface Member {
   ws: WebSocket;
   received: number;
+  lastSeq: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -68,12 +71,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const errors: Record<string, number> = {};
   const closes: Record<string, number> = {};
   let finished = false;
+  let outOfOrder = 0;
 
   const members: Member[] = [];
   await Promise.all(
     Array.from({ length: opts.members }, (_, i) => {
       const ws = new WebSocket(opts.url(i), { perMessageDeflate: false });
-      const member: Member = { ws, received: 0 };
+      const member: Member = { ws, received: 0, lastSeq: 0 };
       members[i] = member;
       const isReceiver = i >= opts.senders;
       return new Promise<void>((resolve, reject) => {
@@ -88,6 +92,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
             if (!isReceiver) return;
             member.received++;
             lastReceipt = now;
+            // Inkwell promises strictly increasing seq per room; the relay has none to check.
+            if (typeof frame.seq === 'number') {
+              if (frame.seq <= member.lastSeq) outOfOrder++;
+              member.lastSeq = frame.seq;
+            }
             const first = pointsOf(frame)?.[0];
             if (!first) return;
             const t0 = sentAt[first.x]?.[first.y];
@@ -174,5 +183,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     samples,
     errors,
     closes,
+    outOfOrder,
   };
 }

@@ -79,7 +79,13 @@ async function runServer(baseURL: string): Promise<void> {
 
 function start(role: Role, env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: ChildMessage }> {
   // fork() reuses this process's execArgv, so the child runs TypeScript through tsx as well.
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, ...env, BENCH_ROLE: role }, stdio: 'inherit' });
+  // BENCH_PROFILE=<dir> writes a CPU profile of the Inkwell process there.
+  const profile = role === 'server' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, ...env, BENCH_ROLE: role },
+    stdio: 'inherit',
+    execArgv: [...process.execArgv, ...profile],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (ready: ChildMessage) => resolve({ child, ready }));
     child.once('exit', (code) => reject(new Error(`${role} process exited (${code}) before it was ready`)));

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
+import { durationMs } from '../src/config.js';
 import { parseClientFrame } from '../src/tutor/client-frame.js';
 import type { TutorConversation } from '../src/tutor/conversation.js';
 import type { TutorFrame } from '../src/tutor/frames.js';
@@ -22,14 +23,39 @@ function tokenOf(req: FastifyRequest<TutorRoute>): string | undefined {
  * The AI tutor socket (SPEC 5): authenticate, parse, validate, forward to the learner's
  * TutorConversation. Everything the tutor says comes back through `send`.
  */
+/** Frames kept while the token is checked; a client has no reason to send more before the first answer. */
+const EARLY_FRAMES_LIMIT = 32;
+
 const tutorSocket: FastifyPluginAsync = async (app) => {
+  const c = app.config;
+
+  // Dead peers (a phone that lost its network) are dropped, which also stops the answer they were getting.
+  const alive = new Map<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const [socket, answered] of alive) {
+      if (!answered) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, durationMs(c.WS_HEARTBEAT_INTERVAL));
+  heartbeat.unref();
+  app.addHook('onClose', async () => clearInterval(heartbeat));
+
   app.get<TutorRoute>('/chat/:grammarId/', { websocket: true, schema: { hide: true } }, (socket: WebSocket, req) => {
     const log = req.log;
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
     let conversation: TutorConversation | null = null;
     let closed = false;
 
     const send = (frame: TutorFrame) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+      if (socket.readyState !== socket.OPEN) return;
+      // A client that stops reading must not make the server hold its answers (spoken ones are large) in memory.
+      if (socket.bufferedAmount > c.WS_SEND_BUFFER_LIMIT) return socket.close(1013, 'You are not reading fast enough; reconnect');
+      socket.send(JSON.stringify(frame));
     };
     const sendError = (error: TutorError) => send({ type: 'error', error: true, code: error.code, message: error.message });
 
@@ -60,10 +86,11 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
     const early: Array<[RawData, boolean]> = [];
     socket.on('message', (data, isBinary) => {
       if (conversation) handle(data, isBinary, conversation);
-      else early.push([data, isBinary]);
+      else if (early.push([data, isBinary]) > EARLY_FRAMES_LIMIT) socket.close(4029, 'Too many messages before authentication finished');
     });
     socket.on('close', () => {
       closed = true;
+      alive.delete(socket);
       early.length = 0;
       if (conversation) void app.tutor.end(conversation);
     });

@@ -174,3 +174,20 @@ t.test('feedback is stored on the user\'s own answer and acknowledged', async (t
   theirs.send({ command: 'thumb-up', responseId: id });
   t.equal((await theirs.next('error')).code, 'not_found', "another user cannot rate this user's answer");
 });
+
+t.test('heartbeat: a peer that stops answering pings is dropped, its answer stopped', async (t) => {
+  const world = await startTutor(t, { env: { WS_HEARTBEAT_INTERVAL: '150ms' } });
+  const s = await newUser(world.server);
+  const healthy = await openChat(world.server, 1, s);
+  t.teardown(() => healthy.close());
+  const dead = new TestSocket(chatUrl(world.server, 1, s.access), { autoPong: false });
+  await dead.opened;
+  world.fake.chat.hang = true;
+  dead.send({ data: 'Are you there?' });
+  const req = await world.fake.waitForRequest('/chat/completions');
+  t.equal((await dead.closed).code, 1006, 'terminated without a close frame');
+  await world.fake.waitForClose(req);
+  t.equal(req.aborted, true, 'the answer it was getting is stopped');
+  healthy.send({ command: 'ping' });
+  t.equal((await healthy.next('pong')).message, 'pong', 'a socket that answers pings stays');
+});

@@ -1,6 +1,9 @@
 /** Abbreviations whose full stop does not end a sentence. */
 const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'vs', 'etc', 'e.g', 'i.e', 'eg', 'ie', 'no', 'approx']);
 
+/** Longest text sent to speech at once when no sentence ends. */
+const MAX_SPOKEN_CHARS = 300;
+
 /** An end of sentence: . ! ? or … (with closing quotes/brackets) followed by whitespace, or a line break. */
 const BOUNDARY = /([.!?…]+["'”’)\]]*)\s+|\n+/g;
 
@@ -26,6 +29,16 @@ export class SentenceSplitter {
       start = m.index + m[0].length;
     }
     this.buffer = this.buffer.slice(start);
+    // A run-on sentence would keep the listener waiting: speak it in clause-sized parts.
+    while (this.buffer.length > MAX_SPOKEN_CHARS) {
+      const head = this.buffer.slice(0, MAX_SPOKEN_CHARS);
+      const clause = Math.max(head.lastIndexOf(', '), head.lastIndexOf('; '), head.lastIndexOf(': '));
+      const space = head.lastIndexOf(' ');
+      const at = clause > MAX_SPOKEN_CHARS / 3 ? clause + 1 : space > 0 ? space : MAX_SPOKEN_CHARS;
+      const part = speakable(this.buffer.slice(0, at));
+      if (part) out.push(part);
+      this.buffer = this.buffer.slice(at).trimStart();
+    }
     return out;
   }
 

@@ -19,6 +19,13 @@ t.test('sentences complete as soon as the next piece starts', async (t) => {
   t.same(s.flush(), []);
   t.same(new SentenceSplitter().push('- item one\n- item two\n'), ['item one', 'item two']);
   t.same(new SentenceSplitter().push('... \n *** \n'), [], 'nothing speakable, nothing spoken');
+
+  const runOn = new SentenceSplitter();
+  const clause = 'and then the learner kept on writing without any full stop at all';
+  const parts = runOn.push(`${clause}, ${clause}, ${clause}, ${clause}, ${clause}`);
+  t.ok(parts.length >= 1, 'a run-on sentence is spoken before it ends');
+  for (const part of parts) t.ok(part.length <= 300 && part.endsWith(','), part);
+  t.equal([...parts, ...runOn.flush()].join(' '), `${clause}, ${clause}, ${clause}, ${clause}, ${clause}`, 'nothing lost');
 });
 
 t.test('audio data URLs: type, base64, size', async (t) => {

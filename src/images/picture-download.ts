@@ -28,11 +28,20 @@ export async function downloadPicture(url: string, limits: DownloadLimits, signa
   const abort = signal ? AbortSignal.any([deadline, signal]) : deadline;
   try {
     const res = await fetch(parsed, { signal: abort, redirect: 'follow' });
-    if (!res.ok || !res.body) throw new Error(`picture download answered ${res.status}`);
     const declared = (res.headers.get('content-type') ?? '').toLowerCase();
-    if (!declared.startsWith('image/')) throw new Error(`picture download has content-type "${declared}"`);
     const length = Number(res.headers.get('content-length') ?? '0');
-    if (length > limits.maxBytes) throw new Error(`picture of ${length} bytes is over the ${limits.maxBytes}-byte limit`);
+    const refusal = !res.ok
+      ? `picture download answered ${res.status}`
+      : !declared.startsWith('image/')
+        ? `picture download has content-type "${declared}"`
+        : length > limits.maxBytes
+          ? `picture of ${length} bytes is over the ${limits.maxBytes}-byte limit`
+          : null;
+    if (refusal || !res.body) {
+      // Free the connection now rather than when the unread body is collected.
+      await res.body?.cancel().catch(() => {});
+      throw new Error(refusal ?? 'picture download has no body');
+    }
 
     const chunks: Buffer[] = [];
     let total = 0;

@@ -1,13 +1,30 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Duplex } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { clientIp } from '../plugins/rate-limit.js';
 import { durationMs } from '../src/config.js';
 import { WhiteboardConnection } from '../src/whiteboard/connection.js';
-import { Participant } from '../src/whiteboard/participant.js';
+import { Participant, type SocketLike } from '../src/whiteboard/participant.js';
 import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
 
 type Frame = [data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean];
+
+/** The ws socket plus cork/uncork of its TCP socket, so a burst of frames leaves in one write. */
+function corkable(socket: WebSocket): SocketLike {
+  const tcp = (socket as unknown as { _socket?: Duplex })._socket;
+  return {
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    get readyState() {
+      return socket.readyState;
+    },
+    send: (data, cb) => socket.send(data, cb),
+    close: (code, reason) => socket.close(code, reason),
+    ...(tcp ? { cork: () => tcp.cork(), uncork: () => tcp.uncork() } : {}),
+  };
+}
 
 /** The access token from `?token=` or `Authorization: Bearer`. */
 function tokenOf(req: FastifyRequest): string | undefined {
@@ -77,7 +94,7 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
           return;
         }
         if (socket.readyState !== socket.OPEN) return;
-        const participant = new Participant({ id: user.id, name: user.name }, socket, limits);
+        const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
         connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
         for (const [data, isBinary] of early.splice(0)) connection.receive(data, isBinary);
       })();

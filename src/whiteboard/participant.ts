@@ -7,6 +7,9 @@ export interface SocketLike {
   readonly readyState: number;
   send(data: string, cb?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
+  /** Hold writes in memory until uncork(), so many frames leave in one system call. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 const OPEN = 1;
@@ -29,6 +32,7 @@ export interface ErrorDetails {
  */
 export class Participant {
   readonly connectionId = randomUUID();
+  private corked = false;
 
   constructor(
     readonly user: Member,
@@ -46,12 +50,29 @@ export class Participant {
       this.close(1013, 'You are not reading fast enough; reconnect and join again');
       return;
     }
+    this.batch();
     this.socket.send(frame);
+  }
+
+  /**
+   * One commit announces many drawings at once: cork the socket for the rest of this turn of the
+   * event loop so they go out in one write instead of one system call each.
+   */
+  private batch(): void {
+    if (this.corked || !this.socket.cork) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork!();
+    });
   }
 
   /** Cursor moves: the first thing dropped when the receiver falls behind. */
   sendVolatile(frame: string): void {
-    if (this.isOpen && this.socket.bufferedAmount <= this.limits.cursorDropAt) this.socket.send(frame);
+    if (!this.isOpen || this.socket.bufferedAmount > this.limits.cursorDropAt) return;
+    this.batch();
+    this.socket.send(frame);
   }
 
   /** Sends and resolves once the frame has been handed to the network (back-pressure for snapshots). */

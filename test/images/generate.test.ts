@@ -103,6 +103,8 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
     fake.images.contentType = 'text/html';
     const err = await studio.generate('a picture', ctx).catch((e: unknown) => e);
     t.equal((err as ImageGenerationError).code, 'ai_failed');
+    const line = await server.logs.waitFor(/image generation failed.*text\/html|text\/html.*image generation failed/);
+    t.ok(line, 'the operator reads why in the log');
   });
 
   t.test('a url answer over AI_IMAGE_MAX_BYTES is refused', async (t) => {
@@ -110,6 +112,10 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
     fake.images.bytes = Buffer.concat([TINY_PNG, Buffer.alloc(30 * 1024 * 1024)]);
     const err = await studio.generate('a huge picture', ctx).catch((e: unknown) => e);
     t.equal((err as ImageGenerationError).code, 'ai_failed');
+  });
+
+  t.test('the provider key never reaches the log', async (t) => {
+    t.notMatch(server.logs.text(), /sk-test-images/);
   });
 
   t.test('the image route answers 404 for an unknown id and 400 for a malformed one', async (t) => {

@@ -79,7 +79,10 @@ export class TutorTurn {
       const openai = this.services.openai;
       if (!openai) throw aiUnavailable();
       question = this.question.kind === 'text' ? this.question.text : await this.transcribe(openai, this.question.dataUrl);
-      const context = await history.context(this.scope.userId, this.scope.topic?.id ?? null);
+      const context = await history.context(this.scope.userId, this.scope.topic?.id ?? null).catch((err: unknown) => {
+        log.error({ err, turnId: this.id }, 'could not load tutor history');
+        throw new TutorError('internal', 'Your conversation history could not be loaded; please try again.');
+      });
       if (signal.aborted) throw signal.reason;
       reachedModel = true;
       await this.answer(openai, context, question, (piece) => {

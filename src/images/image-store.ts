@@ -3,8 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/types.js';
 
-/** 128 random bits, URL-safe: an image id cannot be guessed from another one. */
-export const IMAGE_ID_PATTERN = '^[A-Za-z0-9_-]{22}$';
+/**
+ * What an image id may look like in a request: ours are 22 URL-safe characters (128 random bits,
+ * not guessable from another one); any other plausible id is simply unknown (404), while
+ * anything else is refused before it reaches the database (400).
+ */
+export const IMAGE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
 export function newImageId(): string {
   return randomBytes(16).toString('base64url');

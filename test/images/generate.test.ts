@@ -119,12 +119,16 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
   });
 
   t.test('the image route answers 404 for an unknown id and 400 for a malformed one', async (t) => {
-    const unknown = await request(server, 'GET', '/api/v1/images/AAAAAAAAAAAAAAAAAAAAAA');
-    t.equal(unknown.status, 404);
-    t.match(unknown.body, { statusCode: 404, error: 'Not Found', code: 'image_not_found', message: String });
-    const malformed = await request(server, 'GET', '/api/v1/images/..%2Fetc%2Fpasswd');
-    t.equal(malformed.status, 400);
-    t.match(malformed.body, { statusCode: 400, message: String });
+    for (const id of ['AAAAAAAAAAAAAAAAAAAAAA', 'does-not-exist', '3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f']) {
+      const unknown = await request(server, 'GET', `/api/v1/images/${id}`);
+      t.equal(unknown.status, 404, id);
+      t.match(unknown.body, { statusCode: 404, error: 'Not Found', code: 'image_not_found', message: String });
+    }
+    for (const id of ['..%2Fetc%2Fpasswd', 'x'.repeat(65), 'a%20b']) {
+      const malformed = await request(server, 'GET', `/api/v1/images/${id}`);
+      t.equal(malformed.status, 400, id);
+      t.match(malformed.body, { statusCode: 400, message: /imageId|pattern/ });
+    }
   });
 });
 

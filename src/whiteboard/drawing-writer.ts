@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Database } from '../db/types.js';
+import type { Database, DrawingRow } from '../db/types.js';
 import { drawingFromRow, type Drawing, type DrawingShape } from './drawing.js';
 
 /** One ordered room event to store; the writer gives it the room's next seq. */
@@ -126,6 +126,34 @@ export class DrawingWriter {
     batch.forEach((p, i) => p.resolve(results[i]!));
   }
 
+  /**
+   * Locks the room's row (ordering its writers across processes too, SPEC 7) and reads, in the
+   * same round trip, the earlier drawings of any clientRef in the batch and the authors of the
+   * drawings it deletes.
+   */
+  private async lockRoom(trx: Transaction<Database>, roomId: string, draws: Array<{ userId: string; clientRef: string | null }>, deleteIds: string[]) {
+    const none = sql`'[]'::json`;
+    const refs = draws.length
+      ? sql`(select coalesce(json_agg(d), '[]'::json) from drawings d where d.room_id = r.id
+            and d.user_id in (${sql.join([...new Set(draws.map((d) => d.userId))])})
+            and d.client_ref in (${sql.join([...new Set(draws.map((d) => d.clientRef!))])}))`
+      : none;
+    const targets = deleteIds.length
+      ? sql`(select coalesce(json_agg(json_build_array(d.id, d.user_id)), '[]'::json) from drawings d where d.room_id = r.id and d.id in (${sql.join(deleteIds)}))`
+      : none;
+    const { rows } = await sql<{ seq: number; drawing_count: number; refs: unknown; targets: unknown }>`
+      select r.seq, r.drawing_count, ${refs} as refs, ${targets} as targets from rooms r where r.id = ${roomId} for update of r`.execute(trx);
+    const row = rows[0];
+    if (!row) return undefined;
+    const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as unknown[];
+    return {
+      seq: row.seq,
+      drawing_count: row.drawing_count,
+      refs: json(row.refs) as DrawingRow[],
+      targets: json(row.targets) as Array<[string, string]>,
+    };
+  }
+
   /** Applies the batch room by room; results come back in the batch's order. */
   private async apply(trx: Transaction<Database>, ops: WriteOp[]): Promise<WriteResult[]> {
     const results = new Array<WriteResult>(ops.length);
@@ -145,31 +173,17 @@ export class DrawingWriter {
 
   private async applyRoom(trx: Transaction<Database>, roomId: string, ops: WriteOp[], now: Date): Promise<WriteResult[]> {
     // The row lock orders this room's writers across processes too (SPEC 7).
-    const room = await trx.selectFrom('rooms').select(['seq', 'drawing_count']).where('id', '=', roomId).forUpdate().executeTakeFirst();
+    const draws = ops.filter((op): op is Extract<WriteOp, { kind: 'draw' }> => op.kind === 'draw' && op.clientRef !== null);
+    const deleteIds = ops.flatMap((op) => (op.kind === 'delete' ? [op.drawingId] : []));
+    const room = await this.lockRoom(trx, roomId, draws, deleteIds);
     if (!room) return ops.map(() => refused('room_not_found', 'This room no longer exists.'));
 
     const refKey = (userId: string, ref: string) => `${userId}\u0000${ref}`;
     const byRef = new Map<string, Drawing>();
-    const draws = ops.filter((op): op is Extract<WriteOp, { kind: 'draw' }> => op.kind === 'draw' && op.clientRef !== null);
-    if (draws.length) {
-      const rows = await trx
-        .selectFrom('drawings')
-        .selectAll()
-        .where('room_id', '=', roomId)
-        .where('user_id', 'in', [...new Set(draws.map((d) => d.userId))])
-        .where('client_ref', 'in', [...new Set(draws.map((d) => d.clientRef!))])
-        .execute();
-      const names = new Map(draws.map((d) => [d.userId, d.userName]));
-      for (const row of rows) byRef.set(refKey(row.user_id, row.client_ref!), drawingFromRow(row, names.get(row.user_id) ?? ''));
-    }
-
+    const names = new Map(draws.map((d) => [d.userId, d.userName]));
+    for (const row of room.refs) byRef.set(refKey(row.user_id, row.client_ref!), drawingFromRow(row, names.get(row.user_id) ?? ''));
     // Drawings a delete may target, with their authors: what is stored, plus what this batch adds.
-    const live = new Map<string, string>();
-    const deleteIds = ops.flatMap((op) => (op.kind === 'delete' ? [op.drawingId] : []));
-    if (deleteIds.length) {
-      const rows = await trx.selectFrom('drawings').select(['id', 'user_id']).where('room_id', '=', roomId).where('id', 'in', deleteIds).execute();
-      for (const row of rows) live.set(row.id, row.user_id);
-    }
+    const live = new Map<string, string>(room.targets);
 
     let seq = room.seq;
     let count = room.drawing_count;
@@ -224,8 +238,7 @@ export class DrawingWriter {
       }
     }
 
-    if (cleared) await trx.deleteFrom('drawings').where('room_id', '=', roomId).execute();
-    if (deleteStored.length) await trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored).execute();
+    if (seq === room.seq) return results;
     const rows = [...inserts.values()].map((d) => ({
       id: d.id,
       room_id: roomId,
@@ -245,9 +258,15 @@ export class DrawingWriter {
       client_ref: d.clientRef,
       created_at: now,
     }));
+    // One statement stores the room's share of the batch: deletes and inserts as data-modifying
+    // CTEs (they see the same snapshot, so a clear never removes what the batch inserts after it).
+    const steps: RawBuilder<unknown>[] = [];
+    if (cleared) steps.push(sql`${trx.deleteFrom('drawings').where('room_id', '=', roomId)}`);
+    if (deleteStored.length) steps.push(sql`${trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored)}`);
     // 17 parameters a row: stay well under PostgreSQL's 65,535 bind parameters per statement.
-    for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('drawings').values(rows.slice(i, i + 1000)).execute();
-    if (seq !== room.seq) await trx.updateTable('rooms').set({ seq, drawing_count: count }).where('id', '=', roomId).execute();
+    for (let i = 0; i < rows.length; i += 1000) steps.push(sql`${trx.insertInto('drawings').values(rows.slice(i, i + 1000))}`);
+    const ctes = steps.map((step, i) => sql`${sql.id(`step${i}`)} as (${step})`);
+    await sql`${steps.length ? sql`with ${sql.join(ctes)} ` : sql``}update rooms set seq = ${seq}, drawing_count = ${count} where id = ${roomId}`.execute(trx);
     return results;
   }
 }

@@ -74,7 +74,9 @@ export class Room {
     this.seats.set(p.connectionId, seat);
     void this.welcome(seat, !rejoin).catch((err) => {
       this.deps.log.error({ err, roomId: this.id }, 'sending the room state failed');
-      p.sendError('internal', 'The room could not be loaded; join again.', { roomId: this.id });
+      // Without its snapshot the seat would only collect events: drop it until the client rejoins.
+      if (this.seats.get(p.connectionId) === seat) this.seats.delete(p.connectionId);
+      p.sendError('internal', 'The room could not be loaded; send join_room again.', { roomId: this.id });
     });
   }
 

@@ -20,7 +20,7 @@ function corkable(socket: WebSocket): SocketLike {
     get readyState() {
       return socket.readyState;
     },
-    send: (data, cb) => socket.send(data, cb),
+    send: (data, cb) => socket.send(data, { binary: false }, cb),
     close: (code, reason) => socket.close(code, reason),
     ...(tcp ? { cork: () => tcp.cork(), uncork: () => tcp.uncork() } : {}),
   };

@@ -5,7 +5,8 @@ import type { Member } from './room-bus.js';
 export interface SocketLike {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string, cb?: (err?: Error) => void): void;
+  /** Always a text frame, whether given a string or its UTF-8 bytes. */
+  send(data: string | Buffer, cb?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
   /** Hold writes in memory until uncork(), so many frames leave in one system call. */
   cork?(): void;
@@ -44,7 +45,7 @@ export class Participant {
     return this.socket.readyState === OPEN;
   }
 
-  send(frame: string): void {
+  send(frame: string | Buffer): void {
     if (!this.isOpen) return;
     if (this.socket.bufferedAmount > this.limits.sendBufferLimit) {
       this.close(1013, 'You are not reading fast enough; reconnect and join again');
@@ -69,7 +70,7 @@ export class Participant {
   }
 
   /** Cursor moves: the first thing dropped when the receiver falls behind. */
-  sendVolatile(frame: string): void {
+  sendVolatile(frame: string | Buffer): void {
     if (!this.isOpen || this.socket.bufferedAmount > this.limits.cursorDropAt) return;
     this.batch();
     this.socket.send(frame);

@@ -261,6 +261,14 @@ export class Room {
     this.deps.bus.publish(this.id, event);
   }
 
+  /** The frame encoded to UTF-8 once, however many sockets it goes to. */
+  private readonly encoded = new WeakMap<RoomEvent, Buffer>();
+  private bytesOf(event: RoomEvent): Buffer {
+    let bytes = this.encoded.get(event);
+    if (!bytes) this.encoded.set(event, (bytes = Buffer.from(event.frame)));
+    return bytes;
+  }
+
   /** From the bus: hand the event to every local socket that should have it. */
   private deliver(event: RoomEvent): void {
     const max = this.deps.maxPendingEvents ?? 10_000;
@@ -277,7 +285,7 @@ export class Room {
   }
 
   private sendTo(p: Participant, event: RoomEvent): void {
-    const frame = event.origin?.connectionId === p.connectionId ? event.origin.frame : event.frame;
+    const frame = event.origin?.connectionId === p.connectionId ? event.origin.frame : this.bytesOf(event);
     if (event.volatile) p.sendVolatile(frame);
     else p.send(frame);
   }

@@ -26,8 +26,9 @@ export class WhiteboardConnection {
 
   /** Every frame the socket receives, text or binary. */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    if (this.closed) return;
     const p = this.participant;
+    // Closing (4029, 1013, shutdown): what is still in flight is not acted on.
+    if (this.closed || !p.isOpen) return;
     const admission = this.limiter.admit();
     if (admission === 'disconnect') {
       p.close(4029, 'Too many messages; slow down and reconnect');

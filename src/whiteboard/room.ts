@@ -34,6 +34,30 @@ interface Seat {
 
 const AI_DEFAULTS = { x: 100, y: 100, width: 512, height: 512 };
 
+/** A room_state frame stays near this size even when 500 drawings carry thousands of points each. */
+const SNAPSHOT_FRAME_BYTES = 1024 * 1024;
+
+/** Roughly the JSON size of a drawing, without serializing it twice. */
+function approximateSize(d: Drawing): number {
+  return 300 + d.points.length * 24 + (d.text?.length ?? 0) * 2 + (d.imageUrl?.length ?? 0);
+}
+
+/** Splits a page of drawings into frames of about SNAPSHOT_FRAME_BYTES (always one frame, even if empty). */
+function splitBySize(drawings: Drawing[]): Drawing[][] {
+  const frames: Drawing[][] = [[]];
+  let size = 0;
+  for (const d of drawings) {
+    const s = approximateSize(d);
+    if (size + s > SNAPSHOT_FRAME_BYTES && frames[frames.length - 1]!.length) {
+      frames.push([]);
+      size = 0;
+    }
+    frames[frames.length - 1]!.push(d);
+    size += s;
+  }
+  return frames;
+}
+
 /**
  * One active room: its local sockets, its presence and its ordered writes. Writes go through the
  * shared group-commit writer; what it stored is published on the bus with its seq, and the bus
@@ -96,8 +120,12 @@ export class Room {
       const page = await this.deps.store.drawings(this.id, after, chunk + 1, seq);
       const complete = page.length <= chunk;
       const drawings = complete ? page : page.slice(0, chunk);
-      if (this.seats.get(p.connectionId) !== seat || !p.isOpen) return;
-      await p.sendAndWait(JSON.stringify({ type: 'room_state', roomId: this.id, seq, members, drawings, complete }));
+      const frames = splitBySize(drawings);
+      for (let i = 0; i < frames.length; i++) {
+        if (this.seats.get(p.connectionId) !== seat || !p.isOpen) return;
+        const last = complete && i === frames.length - 1;
+        await p.sendAndWait(JSON.stringify({ type: 'room_state', roomId: this.id, seq, members, drawings: frames[i], complete: last }));
+      }
       if (complete) break;
       after = drawings[drawings.length - 1]!.seq;
     }

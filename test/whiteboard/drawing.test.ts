@@ -136,6 +136,20 @@ t.test('drawing in a shared room', async (t) => {
     for (const s of [a.sock, late.sock]) await s.close();
   });
 
+  t.test('a canvas of heavy drawings comes in frames of about 1 MiB', async (t) => {
+    const roomId = await createRoom(server, admin);
+    const a = await joined(server, admin, roomId);
+    const points = Array.from({ length: 5000 }, (_, i) => ({ x: i, y: -i }));
+    for (let i = 0; i < 30; i++) a.sock.send(line(roomId, { clientRef: `h${i}`, points }));
+    for (let i = 0; i < 30; i++) await a.sock.next('draw');
+    const late = await joined(server, bob, roomId);
+    t.ok(late.state.frames.length > 1, `${late.state.frames.length} frames`);
+    t.same(late.state.frames.map((f: any) => f.complete), late.state.frames.map((_: any, i: number) => i === late.state.frames.length - 1));
+    t.equal(late.state.drawings.length, 30);
+    t.ok(late.state.drawings.every((d: any) => d.points.length === 5000));
+    for (const s of [a.sock, late.sock]) await s.close();
+  });
+
   t.test('leave_room stops the events; a socket may be in several rooms', async (t) => {
     const r1 = await createRoom(server, admin);
     const r2 = await createRoom(server, admin);

@@ -14,7 +14,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import WebSocket from 'ws';
@@ -72,6 +72,15 @@ async function runServer(baseURL: string): Promise<void> {
     const user = await app.accounts.findOrCreate(`bench${i}@example.com`);
     tokens.push(app.signAccess({ sub: user.id, email: user.email, typ: 'access', jti: randomUUID() }, 3600));
   }
+  // How long Inkwell's event loop was blocked (PGlite runs queries on this thread): explains the tail.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  process.on('message', (msg: { cmd?: string }) => {
+    if (msg.cmd !== 'loop') return;
+    const q = (p: number) => (loop.percentile(p) / 1e6).toFixed(1);
+    process.send!({ type: 'loop', text: `p50 ${q(50)} ms, p99 ${q(99)} ms, max ${(loop.max / 1e6).toFixed(1)} ms` });
+    loop.reset();
+  });
   process.on('disconnect', () => void app.close().then(() => process.exit(0)));
   const address = app.server.address();
   process.send!({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0, tokens } satisfies ChildMessage);
@@ -230,9 +239,20 @@ async function main(): Promise<void> {
       }),
     );
 
+  const loopDelay = () =>
+    new Promise<string>((resolve) => {
+      const onMessage = (m: { type: string; text?: string }) => {
+        if (m.type !== 'loop') return;
+        server.child.off('message', onMessage);
+        resolve(m.text!);
+      };
+      server.child.on('message', onMessage);
+      server.child.send({ cmd: 'loop' });
+    });
   // Warm up both paths (JIT, connection pools, topic and history caches) before timing anything.
   await runDirect(true, 2);
   await runInkwell(true, 2);
+  await loopDelay();
   for (const list of [direct.first, direct.audio, inkwell.first, inkwell.audio]) list.length = 0;
   inkwell.errors = 0;
 
@@ -244,6 +264,8 @@ async function main(): Promise<void> {
     await runDirect(true, Math.ceil(TURNS_PER_ROUND / 2));
     await runInkwell(true, Math.ceil(TURNS_PER_ROUND / 2));
   }
+
+  const loopDuringRounds = await loopDelay();
 
   // Throughput: every conversation asks again the moment its answer completes.
   let inkwellTurns = 0;
@@ -274,6 +296,7 @@ async function main(): Promise<void> {
   row('question → first audio (speak:true)', direct.audio, inkwell.audio);
   console.log(`\nthroughput: ${(inkwellTurns / (inkwellMs / 1000)).toFixed(0)} text turns/s sustained by one instance (${inkwellTurns} turns in ${(inkwellMs / 1000).toFixed(1)} s, ${CONVERSATIONS} conversations asking back to back, each turn stored)`);
   console.log(`target: ≤ 5 ms added at p50 for the first delta → ${addedText <= 5 ? 'met' : 'NOT met'}`);
+  console.log(`Inkwell event-loop delay: during the latency rounds ${loopDuringRounds}; during the throughput run ${await loopDelay()}`);
   if (inkwell.errors > 0) console.log(`warning: ${inkwell.errors} error frames during the run`);
   console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 

@@ -5,16 +5,16 @@
  * p50/p99 latency from send to receipt, the ratios a/b and database transactions per drawing.
  *
  * Options (argv `--name=value` or env BENCH_NAME): senders (5), members (50), rate (1000
- * drawings/s in total), seconds (10), points (8 per drawing), only (relay|inkwell).
+ * drawings/s in total), seconds (10 of measured load per server), points (8 per drawing), slices (5),
+ * only (relay|inkwell).
  * BENCH_ENV_<NAME>=value sets Inkwell's variable <NAME> for the run (e.g. BENCH_ENV_WS_COMMIT_INTERVAL=10ms).
  * BENCH_PROFILE=<dir> also writes a CPU profile of each server process into that directory.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runLoad, type LoadResult } from './load.js';
+import { LoadRoom, type LoadResult } from './load.js';
 import type { ChildMessage, Command, ServerKind } from './server-process.js';
 import type { TransactionCounts } from './transaction-counter.js';
-
 
 function option(name: string, fallback: number): number;
 function option(name: string, fallback: string): string;
@@ -34,10 +34,14 @@ const config = {
   rate: option('rate', 1000),
   seconds: option('seconds', 10),
   points: option('points', 8),
+  /** The measured load is cut into this many bursts per server, taken in turns (see main()). */
+  slices: option('slices', 5),
   only: option('only', ''),
 };
 // A run stops by itself: 60 s at the default 10 s of load, more only when asked for a longer load.
 const HARD_LIMIT_MS = Math.max(60, 2 * config.seconds + 40) * 1000;
+const WARMUP_SECONDS = 1;
+const DRAIN_MS = 3000;
 if (config.members <= config.senders) throw new Error('members must be more than senders (members include the senders)');
 
 /** A benchmarked server in its own process, driven over IPC. */
@@ -93,27 +97,6 @@ class ServerChild {
   }
 }
 
-const loadShape = {
-  members: config.members,
-  senders: config.senders,
-  rate: config.rate,
-  seconds: config.seconds,
-  points: config.points,
-  warmupMs: 1000,
-  drainMs: 5000,
-};
-
-async function benchRelay(relay: ServerChild): Promise<LoadResult> {
-  const { port } = await relay.ready;
-  return runLoad({ ...loadShape, url: () => `ws://127.0.0.1:${port}/`, drawFields: {} });
-}
-
-interface InkwellResult extends LoadResult {
-  stored: number;
-  transactions: TransactionCounts;
-  database: string;
-}
-
 interface InkwellRoom {
   port: number;
   database: string;
@@ -138,28 +121,22 @@ async function prepareInkwell(inkwell: ServerChild): Promise<InkwellRoom | strin
   return { port, database: database ?? 'unknown', roomId, sessions };
 }
 
-async function benchInkwell(inkwell: ServerChild, room: InkwellRoom): Promise<InkwellResult> {
-  const { port, roomId, sessions } = room;
-  let before: TransactionCounts | undefined;
-  let after: TransactionCounts | undefined;
-  let stored = 0;
-  const result = await runLoad({
-    ...loadShape,
-    url: (i) => `ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(sessions[i]!.access)}`,
+const shape = { members: config.members, senders: config.senders, points: config.points };
+
+function openRelayRoom(port: number): Promise<LoadRoom> {
+  return LoadRoom.open({ ...shape, url: () => `ws://127.0.0.1:${port}/`, drawFields: {} });
+}
+
+function openInkwellRoom(room: InkwellRoom): Promise<LoadRoom> {
+  return LoadRoom.open({
+    ...shape,
+    url: (i) => `ws://127.0.0.1:${room.port}/ws?token=${encodeURIComponent(room.sessions[i]!.access)}`,
     join: {
-      message: () => ({ type: 'join_room', roomId }),
-      joined: (frame) => frame.type === 'room_state' && frame.complete === true,
+      message: () => ({ type: 'join_room', roomId: room.roomId }),
+      joined: (frame) => frame.type === 'room_state' && frame.complete === true && frame.roomId === room.roomId,
     },
-    drawFields: { roomId },
-    onJoined: async () => {
-      before = await inkwell.call<TransactionCounts>({ cmd: 'counts' });
-    },
-    onDrained: async () => {
-      after = await inkwell.call<TransactionCounts>({ cmd: 'counts' });
-      stored = await inkwell.call<number>({ cmd: 'storedDrawings', roomId });
-    },
+    drawFields: { roomId: room.roomId },
   });
-  return { ...result, stored, transactions: diff(after!, before!), database: room.database };
 }
 
 function diff(a: TransactionCounts, b: TransactionCounts): TransactionCounts {
@@ -178,11 +155,44 @@ function row(label: string, r: LoadResult): string {
   return `${label.padEnd(22)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max, 1).padStart(8)} ${f(lost, 1).padStart(8)}`;
 }
 
+function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, db: { database: string; stored: number; tx: TransactionCounts } | undefined, note?: string): void {
+  const receivers = config.members - config.senders;
+  console.log(
+    `\ndraw benchmark: ${config.senders} senders, ${config.members} members (${receivers} receivers), ` +
+      `${config.rate} drawings/s, ${config.points} points each, ${config.seconds} s measured per server in ${config.slices} alternating bursts ` +
+      `after a ${WARMUP_SECONDS} s warm-up; latency = receipt − send at every receiver`,
+  );
+  console.log(`${''.padEnd(22)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`);
+  if (relay) console.log(row('(b) bare ws relay', relay));
+  if (note) console.log(`(a) Inkwell: ${note}`);
+  if (!inkwell || !db) return;
+  console.log(row(`(a) Inkwell ${db.database}`, inkwell));
+  if (relay) {
+    console.log(`ratio a/b delivered/s: ${f(inkwell.deliveredPerSecond / relay.deliveredPerSecond, 3)}   (target ≥ 0.8)`);
+    console.log(`ratio a/b p99:         ${f(inkwell.p99 / relay.p99, 2)}`);
+  }
+  console.log(`Inkwell p99:           ${f(inkwell.p99, 2)} ms   (target ≤ 15 ms)`);
+  const total = db.tx.explicit + db.tx.autocommit;
+  console.log(
+    `transactions per stored drawing: ${f(total / Math.max(1, db.stored), 3)}   (target ≤ 0.1) — ` +
+      `${total} transactions (${db.tx.explicit} begin…commit, ${db.tx.autocommit} single statements), ` +
+      `${db.tx.statements} statements, ${db.stored} drawings stored; ` +
+      `the group-commit writer reports ${db.tx.writerTransactions} transactions`,
+  );
+  console.log(`seq order at receivers:  ${inkwell.outOfOrder === 0 ? 'strictly increasing everywhere' : `${inkwell.outOfOrder} frames out of order`}`);
+  const problems = { ...inkwell.errors, ...Object.fromEntries(Object.entries(inkwell.closes).map(([k, v]) => [`close ${k}`, v])) };
+  if (Object.keys(problems).length) console.log(`Inkwell errors/closes during the run: ${JSON.stringify(problems)}`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const relay = config.only === 'inkwell' ? undefined : new ServerChild('relay');
   const inkwell = config.only === 'relay' ? undefined : new ServerChild('inkwell');
-  const stopAll = () => Promise.all([relay?.stop(), inkwell?.stop()]);
+  const rooms: LoadRoom[] = [];
+  const stopAll = () => {
+    for (const room of rooms) room.close();
+    return Promise.all([relay?.stop(), inkwell?.stop()]);
+  };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   const hardStop = setTimeout(() => {
     console.error(`bench: still running after ${HARD_LIMIT_MS / 1000} s; stopping`);
@@ -190,40 +200,28 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
 
   try {
-    // Both servers are up and Inkwell's users logged in before anything is timed, so a start-up
-    // (PGlite's initdb above all) never runs during the other's measurement.
-    const [room] = await Promise.all([inkwell ? prepareInkwell(inkwell) : undefined, relay?.ready]);
-    const relayResult = relay ? await benchRelay(relay) : undefined;
-    await relay?.stop();
-    const inkwellResult = inkwell && room ? (typeof room === 'string' ? room : await benchInkwell(inkwell, room)) : undefined;
+    // Both servers are up, Inkwell's users logged in and every member joined before anything is
+    // timed, so a start-up (PGlite's initdb above all) never runs during a measurement.
+    const [prepared, relayReady] = await Promise.all([inkwell ? prepareInkwell(inkwell) : undefined, relay?.ready]);
+    const inkwellRoom = typeof prepared === 'object' ? prepared : undefined;
+    const relayLoad = relayReady ? await openRelayRoom(relayReady.port) : undefined;
+    const inkwellLoad = inkwellRoom ? await openInkwellRoom(inkwellRoom) : undefined;
+    rooms.push(...[relayLoad, inkwellLoad].filter((r): r is LoadRoom => r !== undefined));
 
-    const receivers = config.members - config.senders;
-    console.log(
-      `\ndraw benchmark: ${config.senders} senders, ${config.members} members (${receivers} receivers), ` +
-        `${config.rate} drawings/s for ${config.seconds} s, ${config.points} points each; latency = receipt − send at receivers, after a 1 s warm-up`,
-    );
-    console.log(`${''.padEnd(22)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`);
-    if (relayResult) console.log(row('(b) bare ws relay', relayResult));
-    if (typeof inkwellResult === 'string') console.log(`(a) Inkwell: ${inkwellResult}`);
-    else if (inkwellResult) {
-      console.log(row(`(a) Inkwell ${inkwellResult.database}`, inkwellResult));
-      if (relayResult) {
-        console.log(`ratio a/b delivered/s: ${f(inkwellResult.deliveredPerSecond / relayResult.deliveredPerSecond, 3)}   (target ≥ 0.8)`);
-        console.log(`ratio a/b p99:         ${f(inkwellResult.p99 / relayResult.p99, 2)}`);
-      }
-      console.log(`Inkwell p99:           ${f(inkwellResult.p99, 2)} ms   (target ≤ 15 ms)`);
-      const tx = inkwellResult.transactions;
-      const total = tx.explicit + tx.autocommit;
-      console.log(
-        `transactions per stored drawing: ${f(total / Math.max(1, inkwellResult.stored), 3)}   (target ≤ 0.1) — ` +
-          `${total} transactions (${tx.explicit} begin…commit, ${tx.autocommit} single statements), ` +
-          `${tx.statements} statements, ${inkwellResult.stored} drawings stored; ` +
-          `the group-commit writer reports ${tx.writerTransactions} transactions`,
-      );
-      console.log(`seq order at receivers:  ${inkwellResult.outOfOrder === 0 ? 'strictly increasing everywhere' : `${inkwellResult.outOfOrder} frames out of order`}`);
-      const problems = { ...inkwellResult.errors, ...Object.fromEntries(Object.entries(inkwellResult.closes).map(([k, v]) => [`close ${k}`, v])) };
-      if (Object.keys(problems).length) console.log(`Inkwell errors/closes during the run: ${JSON.stringify(problems)}`);
+    for (const room of rooms) await room.burst(config.rate, WARMUP_SECONDS, DRAIN_MS, false);
+    const storedBefore = inkwellRoom ? await inkwell!.call<number>({ cmd: 'storedDrawings', roomId: inkwellRoom.roomId }) : 0;
+    const before = inkwellRoom ? await inkwell!.call<TransactionCounts>({ cmd: 'counts' }) : undefined;
+    // The machine is shared: taking the two servers in turns, in short bursts, lets both see the
+    // same background load instead of one getting a quiet ten seconds and the other a busy one.
+    for (let slice = 0; slice < config.slices; slice++) {
+      const order = slice % 2 === 0 ? rooms : [...rooms].reverse();
+      for (const room of order) await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
     }
+    const after = inkwellRoom ? await inkwell!.call<TransactionCounts>({ cmd: 'counts' }) : undefined;
+    const storedAfter = inkwellRoom ? await inkwell!.call<number>({ cmd: 'storedDrawings', roomId: inkwellRoom.roomId }) : 0;
+
+    const db = inkwellRoom && before && after ? { database: inkwellRoom.database, stored: storedAfter - storedBefore, tx: diff(after, before) } : undefined;
+    report(relayLoad?.result(), inkwellLoad?.result(), db, typeof prepared === 'string' ? prepared : undefined);
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
   } finally {
     await stopAll();

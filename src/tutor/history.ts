@@ -47,7 +47,8 @@ export class TutorHistory {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly contextSize: number,
-    private readonly cacheEntries = 2000,
+    // Bounded: 500 conversations × 20 messages stays in the tens of megabytes even with long answers.
+    private readonly cacheEntries = 500,
   ) {}
 
   /** The last `contextSize` non-empty messages, oldest first. */

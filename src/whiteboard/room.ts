@@ -141,10 +141,11 @@ export class Room {
 
   /** Takes the socket out; true when it was in. The registry drops the room when it empties. */
   async leave(p: Participant): Promise<boolean> {
-    if (!this.seats.delete(p.connectionId)) return false;
+    const had = this.seats.delete(p.connectionId);
+    // Presence is forgotten even for a seat already dropped (a failed snapshot), never leaked.
     const last = await this.deps.bus.removePresence(this.id, p.user.id, p.connectionId);
     if (last) this.publish({ frame: JSON.stringify({ type: 'member_left', roomId: this.id, user: p.user }) });
-    return true;
+    return had;
   }
 
   dispose(): void {

@@ -87,7 +87,12 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
           const auth = await app.verifyAccessToken(tokenOf(req));
           user = await app.accounts.findById(auth.id);
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode !== 401) req.log.error({ err }, 'whiteboard authentication failed');
+          if ((err as { statusCode?: number }).statusCode !== 401) {
+            // Not the client's fault (the database did not answer): say so, not "unauthorized".
+            req.log.error({ err }, 'whiteboard authentication failed');
+            socket.close(1011, 'The server could not check your token; try again');
+            return;
+          }
         }
         if (!user) {
           socket.close(4001, 'Unauthorized: connect with a valid access token (?token= or Authorization: Bearer)');

@@ -89,10 +89,15 @@ export class DrawingWriter {
 
   private kick(): void {
     if (this.running) return;
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.queue.length) this.kick();
-    });
+    this.running = this.drain()
+      // commit() settles every write it takes; this only guards against a bug taking the process down.
+      .catch((err) => {
+        for (const p of this.queue.splice(0)) p.reject(err);
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.queue.length) this.kick();
+      });
   }
 
   private async drain(): Promise<void> {

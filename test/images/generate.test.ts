@@ -77,7 +77,7 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
     ['a 500', () => void (fake.images.fail = { status: 500, message: 'The server had an error.' }), 'ai_failed'],
     ['a 429', () => void (fake.images.fail = { status: 429, message: 'Rate limit reached for images.' }), 'ai_rate_limited'],
     ['no answer within OPENAI_TIMEOUT', () => void (fake.images.hang = true), 'ai_timeout'],
-    ['an answer without data', () => void (fake.images.bytes = Buffer.from('<svg onload="alert(1)"></svg>')), 'ai_failed'],
+    ['an SVG answer (script-capable, never served)', () => void (fake.images.bytes = Buffer.from('<svg onload="alert(1)"></svg>')), 'ai_failed'],
   ];
   for (const [what, arrange, code] of failures) {
     t.test(`${what} → ${code}`, async (t) => {

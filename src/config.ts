@@ -52,7 +52,7 @@ export const ConfigSchema = Type.Object({
   ROOM_MAX_DRAWINGS: Type.Integer({ default: 20000, minimum: 1 }),
   AI_IMAGES_PER_MINUTE: Type.Integer({ default: 5, minimum: 1 }),
   /** Under sustained drawing load, the least time between two write transactions (group commit). */
-  WS_COMMIT_INTERVAL: Type.String({ default: '10ms' }),
+  WS_COMMIT_INTERVAL: Type.String({ default: '5ms' }),
   AI_IMAGE_DOWNLOAD_TIMEOUT: Type.String({ default: '30s' }),
   AI_IMAGE_MAX_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024 }),
 

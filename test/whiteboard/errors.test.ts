@@ -1,4 +1,5 @@
 import t from 'tap';
+import { sql } from 'kysely';
 import { startServer } from '../helpers/server.js';
 import { connect, createRoom, joined, line, newUser } from './fixtures.js';
 
@@ -94,4 +95,23 @@ t.test('per-socket rate limit: rate_limited, then 4029 for persistent excess', a
   const closed = await sock.closed;
   t.equal(closed.code, 4029);
   t.ok(sock.received.filter((m) => m.code === 'rate_limited').length >= 2);
+});
+
+t.test('a database failure answers internal, keeps the socket, and the room recovers', async (t) => {
+  const server = await startServer(t);
+  const user = await newUser(server, 'dbfail');
+  const roomId = await createRoom(server, user);
+  const { sock } = await joined(server, user, roomId);
+  await sql`alter table drawings rename to drawings_away`.execute(server.app.db);
+  sock.send(line(roomId, { clientRef: 'lost' }));
+  const err = await sock.next('error');
+  t.match(err, { code: 'internal', ref: 'lost', roomId });
+  t.notMatch(err.message, /drawings_away|relation|sql/i, 'no database detail leaks to the client');
+  t.ok(server.logs.raw.some((l) => l.includes('storing a room event failed')), 'the failure is logged');
+  await sql`alter table drawings_away rename to drawings`.execute(server.app.db);
+  sock.send(line(roomId, { clientRef: 'lost' }));
+  const ok = await sock.next('draw');
+  t.equal(ok.clientRef, 'lost');
+  t.equal(ok.seq, 1, 'the failed write took no seq');
+  await sock.close();
 });

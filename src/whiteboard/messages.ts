@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { SHAPE_TYPES } from './drawing.js';
 
@@ -122,7 +122,7 @@ export function parseClientMessage(text: string): ClientMessage {
     throw new MessageError('unknown_type', `Unknown message type "${obj.type.slice(0, 40)}"; expected one of ${MESSAGE_TYPES.join(', ')}.`, ref, roomId);
   }
   if (!validator.Check(value)) {
-    throw new MessageError('invalid_message', describeErrors(validator.Errors(value), validator.Type()), ref, roomId);
+    throw new MessageError('invalid_message', describeErrors(validator.Errors(value)), ref, roomId);
   }
   if (obj.type === 'ai_generate_image') {
     const prompt = (obj.prompt as string).trim();
@@ -155,7 +155,7 @@ const PATTERN_HINTS: Record<string, string> = {
 };
 
 /** One sentence a developer can act on: which field, and why. */
-export function describeErrors(errors: SchemaError[], _schema?: TSchema): string {
+export function describeErrors(errors: SchemaError[]): string {
   const first = errors.find((e) => e.keyword !== 'boolean') ?? errors[0];
   if (!first) return 'The message does not match its schema.';
   const field = fieldName(first.instancePath);

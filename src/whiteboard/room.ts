@@ -87,10 +87,6 @@ export class Room {
     return this.seats.size === 0;
   }
 
-  has(p: Participant): boolean {
-    return this.seats.has(p.connectionId);
-  }
-
   /** Seats the socket at once (later messages find it in the room); presence and snapshot follow. */
   join(p: Participant): void {
     const rejoin = this.seats.has(p.connectionId);

@@ -24,8 +24,17 @@ export class WhiteboardConnection {
     private readonly log: RoomLog,
   ) {}
 
-  /** Every frame the socket receives, text or binary. */
+  /** Every frame the socket receives, text or binary. Never throws: a bad frame never breaks the server. */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    try {
+      this.take(data, isBinary);
+    } catch (err) {
+      this.log.error({ err }, 'whiteboard frame failed');
+      this.participant.sendError('internal', 'Something went wrong on our side handling that message; try again.');
+    }
+  }
+
+  private take(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     const p = this.participant;
     // Closing (4029, 1013, shutdown): what is still in flight is not acted on.
     if (this.closed || !p.isOpen) return;

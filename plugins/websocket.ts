@@ -1,11 +1,29 @@
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 
-/** WebSocket support. Frames above WS_MAX_PAYLOAD close the socket with 1009; shutdown closes with 1001. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Largest frame each socket accepts; a larger one closes that socket with 1009. */
+    wsFrameLimits: { whiteboard: number; tutor: number };
+  }
+}
+
+/** A spoken question travels as a base64 data URL inside JSON: 4/3 of the audio plus room for the rest. */
+export function tutorFrameLimit(audioMaxBytes: number): number {
+  return Math.ceil((audioMaxBytes * 4) / 3) + 1024 * 1024;
+}
+
+/**
+ * WebSocket support, shared by /ws and /chat. The ws server enforces the larger of the two frame
+ * limits (so an 8 MiB recording reaches the tutor, which answers bad_audio for one a little too
+ * big); /ws enforces its own smaller WS_MAX_PAYLOAD. Shutdown closes every socket with 1001.
+ */
 export default fp(
   async (app) => {
+    const limits = { whiteboard: app.config.WS_MAX_PAYLOAD, tutor: tutorFrameLimit(app.config.TUTOR_AUDIO_MAX_BYTES) };
+    app.decorate('wsFrameLimits', limits);
     await app.register(websocket, {
-      options: { maxPayload: app.config.WS_MAX_PAYLOAD, perMessageDeflate: false },
+      options: { maxPayload: Math.max(limits.whiteboard, limits.tutor), perMessageDeflate: false },
       preClose(done) {
         const server = app.websocketServer;
         for (const socket of server.clients) socket.close(1001, 'Server is shutting down');

@@ -26,6 +26,11 @@ function corkable(socket: WebSocket): SocketLike {
   };
 }
 
+function byteLength(data: Frame[0]): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
 /** The access token from `?token=` or `Authorization: Bearer`. */
 function tokenOf(req: FastifyRequest): string | undefined {
   const query = req.query as Record<string, unknown> | undefined;
@@ -41,6 +46,7 @@ function tokenOf(req: FastifyRequest): string | undefined {
 const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config;
   const { registry, connections } = app.whiteboard;
+  const maxPayload = app.wsFrameLimits.whiteboard;
   const limits = { sendBufferLimit: c.WS_SEND_BUFFER_LIMIT, cursorDropAt: Math.min(64 * 1024, c.WS_SEND_BUFFER_LIMIT / 4) };
 
   const alive = new Map<WebSocket, boolean>();
@@ -66,6 +72,8 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
       const early: Frame[] = [];
       let connection: WhiteboardConnection | undefined;
       socket.on('message', (data: Frame[0], isBinary: boolean) => {
+        // The shared ws server allows the tutor's larger frames; the whiteboard keeps its own limit.
+        if (byteLength(data) > maxPayload) return socket.close(1009, `Frame larger than ${maxPayload} bytes`);
         if (connection) connection.receive(data, isBinary);
         else if (early.push([data, isBinary]) > c.WS_RATE_BURST) socket.close(4029, 'Too many messages before authentication finished');
       });

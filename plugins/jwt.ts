@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { resolveJwtSecret } from '../src/auth/jwt-secret.js';
 import { deriveKey } from '../src/auth/secrets.js';
 import type { AccessClaims, AccessSigner } from '../src/auth/token-service.js';
@@ -22,7 +22,7 @@ declare module '@fastify/jwt' {
 declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for routes that need a Bearer access token. */
-    authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+    authenticate(req: FastifyRequest): Promise<void>;
     /** Verifies an access token from any transport (socket query string, header). */
     verifyAccessToken(token: string | undefined): Promise<AuthUser>;
     signAccess: AccessSigner;

@@ -1,11 +1,23 @@
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { durationMs } from '../src/config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Largest frame each socket accepts; a larger one closes that socket with 1009. */
     wsFrameLimits: { whiteboard: number; tutor: number };
+    /** Pings the socket every WS_HEARTBEAT_INTERVAL and terminates it when a ping goes unanswered. */
+    watchHeartbeat(socket: WebSocket): void;
   }
+}
+
+/** The access token of a socket request: `?token=` (browsers cannot set headers) or `Authorization: Bearer`. */
+export function socketToken(req: FastifyRequest): string | undefined {
+  const query = req.query as Record<string, unknown> | undefined;
+  if (typeof query?.token === 'string' && query.token) return query.token;
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
 /** A spoken question travels as a base64 data URL inside JSON: 4/3 of the audio plus room for the rest. */
@@ -22,6 +34,26 @@ export default fp(
   async (app) => {
     const limits = { whiteboard: app.config.WS_MAX_PAYLOAD, tutor: tutorFrameLimit(app.config.TUTOR_AUDIO_MAX_BYTES) };
     app.decorate('wsFrameLimits', limits);
+
+    // One timer for every socket of both routes: dead peers (a phone that lost its network) go away.
+    const alive = new Map<WebSocket, boolean>();
+    const heartbeat = setInterval(() => {
+      for (const [socket, answered] of alive) {
+        if (!answered) {
+          socket.terminate();
+          continue;
+        }
+        alive.set(socket, false);
+        socket.ping();
+      }
+    }, durationMs(app.config.WS_HEARTBEAT_INTERVAL));
+    heartbeat.unref();
+    app.addHook('onClose', async () => clearInterval(heartbeat));
+    app.decorate('watchHeartbeat', (socket: WebSocket) => {
+      alive.set(socket, true);
+      socket.on('pong', () => alive.set(socket, true));
+      socket.on('close', () => alive.delete(socket));
+    });
     await app.register(websocket, {
       options: { maxPayload: Math.max(limits.whiteboard, limits.tutor), perMessageDeflate: false },
       preClose(done) {

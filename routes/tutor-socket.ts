@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { durationMs } from '../src/config.js';
+import { socketToken } from '../plugins/websocket.js';
 import { parseClientFrame } from '../src/tutor/client-frame.js';
 import type { TutorConversation } from '../src/tutor/conversation.js';
 import type { TutorFrame } from '../src/tutor/frames.js';
@@ -11,43 +11,19 @@ interface TutorRoute {
   Querystring: { token?: string };
 }
 
-/** `?token=` (browsers cannot set headers on a WebSocket) or `Authorization: Bearer`. */
-function tokenOf(req: FastifyRequest<TutorRoute>): string | undefined {
-  const query = req.query.token;
-  if (typeof query === 'string' && query !== '') return query;
-  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  return m?.[1];
-}
+/** Frames kept while the token is checked; a client has no reason to send more before the first answer. */
+const EARLY_FRAMES_LIMIT = 32;
 
 /**
  * The AI tutor socket (SPEC 5): authenticate, parse, validate, forward to the learner's
  * TutorConversation. Everything the tutor says comes back through `send`.
  */
-/** Frames kept while the token is checked; a client has no reason to send more before the first answer. */
-const EARLY_FRAMES_LIMIT = 32;
-
 const tutorSocket: FastifyPluginAsync = async (app) => {
   const c = app.config;
 
-  // Dead peers (a phone that lost its network) are dropped, which also stops the answer they were getting.
-  const alive = new Map<WebSocket, boolean>();
-  const heartbeat = setInterval(() => {
-    for (const [socket, answered] of alive) {
-      if (!answered) {
-        socket.terminate();
-        continue;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }
-  }, durationMs(c.WS_HEARTBEAT_INTERVAL));
-  heartbeat.unref();
-  app.addHook('onClose', async () => clearInterval(heartbeat));
-
   app.get<TutorRoute>('/chat/:grammarId/', { websocket: true, schema: { hide: true } }, (socket: WebSocket, req) => {
     const log = req.log;
-    alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
+    app.watchHeartbeat(socket);
     let conversation: TutorConversation | null = null;
     let closed = false;
 
@@ -90,14 +66,13 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
     });
     socket.on('close', () => {
       closed = true;
-      alive.delete(socket);
       early.length = 0;
       if (conversation) void app.tutor.end(conversation);
     });
 
     void (async () => {
       // Accept, then close with 4001, so that browsers (which hide handshake failures) see why.
-      const user = await app.verifyAccessToken(tokenOf(req)).catch(() => null);
+      const user = await app.verifyAccessToken(socketToken(req)).catch(() => null);
       const account = user ? await app.accounts.findById(user.id) : undefined;
       if (!account) return socket.close(4001, 'Unauthorized');
       const scope = { userId: account.id, userName: account.name, topic: await app.tutor.topics.resolve(req.params.grammarId) };

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Duplex } from 'node:stream';
-import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { clientIp } from '../plugins/rate-limit.js';
-import { durationMs } from '../src/config.js';
+import { socketToken } from '../plugins/websocket.js';
 import { WhiteboardConnection } from '../src/whiteboard/connection.js';
 import { Participant, type SocketLike } from '../src/whiteboard/participant.js';
 import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
@@ -31,14 +30,6 @@ function byteLength(data: Frame[0]): number {
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
-/** The access token from `?token=` or `Authorization: Bearer`. */
-function tokenOf(req: FastifyRequest): string | undefined {
-  const query = req.query as Record<string, unknown> | undefined;
-  if (typeof query?.token === 'string' && query.token) return query.token;
-  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  return m?.[1];
-}
-
 /**
  * GET /ws — the whiteboard socket (SPEC 4). Authenticates, then hands every frame to a
  * WhiteboardConnection; pings every WS_HEARTBEAT_INTERVAL and drops sockets that stay silent.
@@ -48,20 +39,6 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
   const { registry, connections } = app.whiteboard;
   const maxPayload = app.wsFrameLimits.whiteboard;
   const limits = { sendBufferLimit: c.WS_SEND_BUFFER_LIMIT, cursorDropAt: Math.min(64 * 1024, c.WS_SEND_BUFFER_LIMIT / 4) };
-
-  const alive = new Map<WebSocket, boolean>();
-  const heartbeat = setInterval(() => {
-    for (const [socket, answered] of alive) {
-      if (!answered) {
-        socket.terminate();
-        continue;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }
-  }, durationMs(c.WS_HEARTBEAT_INTERVAL));
-  heartbeat.unref();
-  app.addHook('onClose', async () => clearInterval(heartbeat));
 
   app.get(
     '/ws',
@@ -77,10 +54,8 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
         if (connection) connection.receive(data, isBinary);
         else if (early.push([data, isBinary]) > c.WS_RATE_BURST) socket.close(4029, 'Too many messages before authentication finished');
       });
-      alive.set(socket, true);
-      socket.on('pong', () => alive.set(socket, true));
+      app.watchHeartbeat(socket);
       socket.on('close', () => {
-        alive.delete(socket);
         void connection?.close();
       });
 
@@ -92,7 +67,7 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
       void (async () => {
         let user;
         try {
-          const auth = await app.verifyAccessToken(tokenOf(req));
+          const auth = await app.verifyAccessToken(socketToken(req));
           user = await app.accounts.findById(auth.id);
         } catch (err) {
           if ((err as { statusCode?: number }).statusCode !== 401) {

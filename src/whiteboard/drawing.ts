@@ -8,27 +8,6 @@ export interface Point {
   y: number;
 }
 
-/** A drawing as every client sees it (SPEC 4.2 `Drawing`). */
-export interface Drawing {
-  id: string;
-  roomId: string;
-  seq: number;
-  shapeType: ShapeType;
-  points: Point[];
-  color: string;
-  strokeWidth: number;
-  x: number | null;
-  y: number | null;
-  width: number | null;
-  height: number | null;
-  radius: number | null;
-  text: string | null;
-  imageUrl: string | null;
-  userId: string;
-  userName: string;
-  createdAt: string;
-}
-
 /** What a client may set on a drawing, defaults applied. */
 export interface DrawingShape {
   shapeType: ShapeType;
@@ -42,6 +21,16 @@ export interface DrawingShape {
   radius: number | null;
   text: string | null;
   imageUrl: string | null;
+}
+
+/** A drawing as every client sees it (SPEC 4.2 `Drawing`). */
+export interface Drawing extends DrawingShape {
+  id: string;
+  roomId: string;
+  seq: number;
+  userId: string;
+  userName: string;
+  createdAt: string;
 }
 
 export const DEFAULT_COLOR = '#000000';

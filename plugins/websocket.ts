@@ -20,6 +20,9 @@ export function socketToken(req: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
+/** How long shutdown waits for peers to answer the 1001 close frame before dropping them. */
+const CLOSE_HANDSHAKE_GRACE_MS = 2000;
+
 /** A spoken question travels as a base64 data URL inside JSON: 4/3 of the audio plus room for the rest. */
 export function tutorFrameLimit(audioMaxBytes: number): number {
   return Math.ceil((audioMaxBytes * 4) / 3) + 1024 * 1024;
@@ -59,7 +62,15 @@ export default fp(
       preClose(done) {
         const server = app.websocketServer;
         for (const socket of server.clients) socket.close(1001, 'Server is shutting down');
-        server.close(() => done());
+        // A peer that never answers the close frame (a phone gone offline) must not hold up the
+        // shutdown past close-with-grace's limit, or pending writes would never be flushed.
+        const force = setTimeout(() => {
+          for (const socket of server.clients) socket.terminate();
+        }, CLOSE_HANDSHAKE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(force);
+          done();
+        });
       },
     });
   },

@@ -1,10 +1,20 @@
 import type { FastifyRequest } from 'fastify';
 
-const SECRET_PARAMS = /([?&](?:token|access_token|refresh|refresh_token|otp_code|code)=)[^&#]*/gi;
+const SECRET_PARAMS = new Set(['token', 'access_token', 'refresh', 'refresh_token', 'otp_code', 'code']);
 
-/** A URL with any token-like query parameter replaced, for logs. */
+/**
+ * A URL with every token-like query parameter replaced, for logs. Keys are compared decoded, the
+ * way the query parser reads them, so `?%74oken=` is redacted as surely as `?token=`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = [...new URLSearchParams(url.slice(q + 1))];
+  if (!params.some(([key]) => SECRET_PARAMS.has(key.toLowerCase()))) return url;
+  const query = params
+    .map(([key, value]) => `${encodeURIComponent(key)}=${SECRET_PARAMS.has(key.toLowerCase()) ? '[redacted]' : encodeURIComponent(value)}`)
+    .join('&');
+  return `${url.slice(0, q)}?${query}`;
 }
 
 /** Paths pino blanks in every log line: credentials never reach the log (SPEC 1). */

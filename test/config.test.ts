@@ -33,3 +33,12 @@ t.test('configuration parsing', async (t) => {
   t.equal(trustProxyOf(loadConfig({ TRUST_PROXY: '2' })), 2);
   t.same(trustProxyOf(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/8' })), ['10.0.0.1', '10.0.0.0/8']);
 });
+
+t.test('log redaction of socket URLs', async (t) => {
+  const { redactUrl } = await import('../src/logging.js');
+  t.equal(redactUrl('/ws'), '/ws');
+  t.equal(redactUrl('/ws?room=a'), '/ws?room=a', 'URLs without secrets are left as they are');
+  t.equal(redactUrl('/ws?token=abc.def&room=a'), '/ws?token=[redacted]&room=a');
+  t.equal(redactUrl('/chat/1/?%74oken=abc'), '/chat/1/?token=[redacted]', 'encoded keys are decoded first');
+  t.equal(redactUrl('/x?Refresh=r1&otp_code=123456'), '/x?Refresh=[redacted]&otp_code=[redacted]');
+});

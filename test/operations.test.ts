@@ -39,6 +39,8 @@ t.test('credentials never reach the log', async (t) => {
   await request(server, 'GET', '/api/v1/auth/me/', { token: r.body.access });
   await request(server, 'GET', `/health?token=${s.access}`);
   await request(server, 'GET', `/api/v1/auth/me/?token=${r.body.access}&x=1`);
+  await request(server, 'GET', `/health?%74oken=${s.access}`);
+  await request(server, 'GET', `/health?TOKEN=${s.access}&refresh=${s.refresh}`);
   await request(server, 'POST', '/api/v1/auth/logout/', { body: { refresh: r.body.refresh } });
   const log = server.logs.text();
   for (const [name, secret] of Object.entries({ access: s.access, refresh: s.refresh, access2: r.body.access, refresh2: r.body.refresh })) {

@@ -14,7 +14,7 @@ export interface StudioLog {
 
 export interface StudioOptions {
   /** The SDK client (bounded timeout and retries), or null without a key: placeholders then. */
-  openai: Pick<OpenAI, 'images'> | null;
+  openai: Pick<OpenAI, 'images' | 'baseURL'> | null;
   store: ImageStore;
   quota: GenerationQuota;
   model: string;
@@ -72,7 +72,7 @@ export class OpenAIImageStudio implements ImageStudio {
     this.closing.abort();
   }
 
-  private async requestPicture(openai: Pick<OpenAI, 'images'>, prompt: string): Promise<DownloadedPicture> {
+  private async requestPicture(openai: Pick<OpenAI, 'images' | 'baseURL'>, prompt: string): Promise<DownloadedPicture> {
     const signal = this.closing.signal;
     const answer = await openai.images.generate({ model: this.opts.model, prompt, size: '1024x1024', n: 1 }, { signal });
     const first = answer.data?.[0];
@@ -82,7 +82,8 @@ export class OpenAIImageStudio implements ImageStudio {
       if (!contentType) throw new Error('the b64_json answer is not a PNG, JPEG, WebP or GIF picture');
       return { bytes, contentType };
     }
-    if (first?.url) return downloadPicture(first.url, this.opts.download, signal);
+    // The configured provider (OPENAI_BASE_URL) is trusted already; any other URL in its answer is checked.
+    if (first?.url) return downloadPicture(first.url, this.opts.download, signal, new URL(openai.baseURL).origin);
     throw new Error('the Images API answered without b64_json or url');
   }
 }

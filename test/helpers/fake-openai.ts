@@ -26,7 +26,11 @@ export interface ChatBehavior {
   failAfterChunks?: number;
   hang?: boolean;
 }
-export interface ImageBehavior { format: 'b64_json' | 'url'; bytes: Buffer; contentType: string; delayMs: number; fail?: FailSpec; hang?: boolean }
+export interface ImageBehavior {
+  format: 'b64_json' | 'url'; bytes: Buffer; contentType: string; delayMs: number; fail?: FailSpec; hang?: boolean;
+  /** With format 'url': the /files URL answers 302 to this location instead of the bytes. */
+  redirect?: string;
+}
 export interface TranscriptionBehavior { text: string; delayMs: number; fail?: FailSpec; hang?: boolean }
 export interface SpeechBehavior { bytes: (input: string) => Buffer; chunkDelayMs: number; delayMs: number; fail?: FailSpec; hang?: boolean }
 
@@ -249,7 +253,7 @@ const ROUTES: Record<string, Endpoint> = {
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const sockets = new Set<Socket>();
-  const files = new Map<string, { bytes: Buffer; contentType: string }>();
+  const files = new Map<string, { bytes: Buffer; contentType: string; redirect?: string }>();
   const overrides: { [E in Endpoint]: Partial<Behaviors[E]>[] } = { chat: [], images: [], transcription: [], speech: [] };
   const closedPromises = new WeakMap<RecordedRequest, Promise<void>>();
   const waiters = new Set<() => boolean>();
@@ -361,9 +365,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       case 'chat': return handleChat(ctx, record.body, b as ChatBehavior, `chatcmpl-fake${n}`);
       case 'images': {
         let i = 0;
+        const { redirect } = b as ImageBehavior;
         return handleImages(ctx, record.body, b as ImageBehavior, (bytes, contentType) => {
           const name = `img_${n}_${i++}.${contentType.split('/')[1]?.replace('jpeg', 'jpg') ?? 'bin'}`;
-          files.set(name, { bytes, contentType });
+          files.set(name, { bytes, contentType, ...(redirect ? { redirect } : {}) });
           return `${origin}/files/${name}`;
         });
       }
@@ -371,6 +376,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       case 'speech': return handleSpeech(ctx, record.body, b as SpeechBehavior);
     }
     const file = method === 'GET' && path.startsWith('/files/') ? files.get(path.slice('/files/'.length)) : undefined;
+    if (file?.redirect) {
+      res.writeHead(302, { location: file.redirect, 'content-length': '0' });
+      return void res.end();
+    }
     if (file) {
       res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) });
       return void res.end(file.bytes);

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TINY_PNG } from '../helpers/fake-openai.js';
 import type { TestServer } from '../helpers/server.js';
 import { login, type Session } from '../helpers/http.js';
 
@@ -20,4 +23,26 @@ export async function fetchBytes(server: Pick<TestServer, 'url'>, path: string, 
   const url = path.startsWith('http') ? path : server.url + path;
   const res = await fetch(url, { headers });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+/**
+ * A loopback HTTP server standing for the server's own network (an admin port, cloud metadata): it
+ * answers every request with a PNG and counts them, so a test can prove it was never fetched.
+ */
+export async function startInternalServer(): Promise<{ url: string; hits(): number; close(): Promise<void> }> {
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(TINY_PNG.length) });
+    res.end(TINY_PNG);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits: () => hits,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }

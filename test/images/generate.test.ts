@@ -3,7 +3,7 @@ import { startFakeOpenAI, TINY_PNG } from '../helpers/fake-openai.js';
 import { request } from '../helpers/http.js';
 import { startServer } from '../helpers/server.js';
 import { ImageGenerationError } from '../../src/images/image-studio.js';
-import { fetchBytes, userWithRoom } from './fixtures.js';
+import { fetchBytes, startInternalServer, userWithRoom } from './fixtures.js';
 
 // A JPEG header is enough for the server to recognise the format; the rest is opaque bytes.
 const FAKE_JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('not really a photo, but bytes all the same')]);
@@ -112,6 +112,33 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
     fake.images.bytes = Buffer.concat([TINY_PNG, Buffer.alloc(30 * 1024 * 1024)]);
     const err = await studio.generate('a huge picture', ctx).catch((e: unknown) => e);
     t.equal((err as ImageGenerationError).code, 'ai_failed');
+  });
+
+  // SSRF: the URL in an answer (or where it redirects) must not make the server fetch its own network.
+  t.test('a url answer redirecting off the provider to a private address → ai_failed, never fetched', async (t) => {
+    const internal = await startInternalServer();
+    t.teardown(() => internal.close());
+    for (const target of [`${internal.url}/secret.png`, 'http://169.254.169.254/latest/meta-data/']) {
+      fake.reset();
+      fake.images.format = 'url';
+      fake.images.redirect = target;
+      const err = await studio.generate('a picture', ctx).catch((e: unknown) => e);
+      t.equal((err as ImageGenerationError).code, 'ai_failed', target);
+      t.equal(fake.requests.filter((r) => r.path.startsWith('/files/')).length, 1, 'the provider URL itself was fetched');
+    }
+    t.equal(internal.hits(), 0, 'the internal server was never reached');
+  });
+
+  t.test('a redirect that stays on the provider\'s origin is followed', async (t) => {
+    fake.images.format = 'url';
+    fake.images.bytes = FAKE_JPEG;
+    fake.images.contentType = 'image/jpeg';
+    await studio.generate('first', ctx); // stores /files/img_<n>_0.jpg on the fake
+    const stored = fake.requests.find((r) => r.path.startsWith('/files/'))!.path;
+    fake.images.redirect = new URL(fake.baseURL).origin + stored;
+    const image = await studio.generate('second', ctx);
+    const res = await fetchBytes(server, image.imageUrl);
+    t.ok(res.bytes.equals(FAKE_JPEG), 'the bytes behind the redirect');
   });
 
   t.test('the provider key never reaches the log', async (t) => {

@@ -155,33 +155,39 @@ export class TutorTurn {
       : null;
     const splitter = spoken ? new SentenceSplitter() : null;
 
-    const stream = await openai.chat.completions.create({ model: settings.chatModel, messages, stream: true }, { signal });
-    let idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
     try {
-      for await (const chunk of stream) {
-        clearTimeout(idle);
-        idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
-        const piece = chunk.choices[0]?.delta?.content;
-        if (!piece || signal.aborted) continue;
-        onPiece(piece);
-        this.send({ type: 'delta', error: false, message: piece, id: this.id });
-        if (splitter) for (const sentence of splitter.push(piece)) spoken!.say(sentence);
-      }
-    } finally {
-      clearTimeout(idle);
-    }
-    // An abort during the stream ends the loop silently; it is a stop (or a stall), not a finished answer.
-    if (signal.aborted) throw signal.reason;
-    if (spoken && splitter) {
-      for (const sentence of splitter.flush()) spoken.say(sentence);
+      const stream = await openai.chat.completions.create({ model: settings.chatModel, messages, stream: true }, { signal });
+      let idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
       try {
-        await spoken.finished();
-      } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        // The text answer is complete; only the voice failed, so say so and keep the turn completed.
-        this.services.log.warn({ err, turnId: this.id }, 'tutor speech failed');
-        this.fail(providerError(err, 'speak the answer'));
+        for await (const chunk of stream) {
+          clearTimeout(idle);
+          idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
+          const piece = chunk.choices[0]?.delta?.content;
+          if (!piece || signal.aborted) continue;
+          onPiece(piece);
+          this.send({ type: 'delta', error: false, message: piece, id: this.id });
+          if (splitter) for (const sentence of splitter.push(piece)) spoken!.say(sentence);
+        }
+      } finally {
+        clearTimeout(idle);
       }
+      // An abort during the stream ends the loop silently; it is a stop (or a stall), not a finished answer.
+      if (signal.aborted) throw signal.reason;
+      if (spoken && splitter) {
+        for (const sentence of splitter.flush()) spoken.say(sentence);
+        try {
+          await spoken.finished();
+        } catch (err) {
+          if (signal.aborted) throw signal.reason;
+          // The text answer is complete; only the voice failed, so say so and keep the turn completed.
+          this.services.log.warn({ err, turnId: this.id }, 'tutor speech failed');
+          this.fail(providerError(err, 'speak the answer'));
+        }
+      }
+    } catch (err) {
+      // A failed turn (not only a stopped one) must not leave speech requests running or queued.
+      spoken?.cancel();
+      throw err;
     }
   }
 

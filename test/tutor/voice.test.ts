@@ -136,6 +136,53 @@ t.test('stop while speaking: no audio after completed.', async (t) => {
   t.same(sock.drain((m) => m.type === 'audio'), []);
 });
 
+t.test('a long spoken answer keeps at most 3 speech requests in flight, audio still in order', async (t) => {
+  const s = await newUser(server);
+  const sock = await openChat(server, 1, s);
+  t.teardown(() => sock.close());
+  const words = ['One', 'Two', 'Three', 'Four', 'Five', 'Six', 'Seven', 'Eight', 'Nine', 'Ten', 'Eleven', 'Twelve'];
+  fake.chat.chunks = words.map((w) => `${w}. `);
+  fake.speech.delayMs = 60;
+  // Count the requests open at each arrival; a request stops counting once its connection closed.
+  const closed = new Set<unknown>();
+  let most = 0;
+  const watching = (async () => {
+    for (let k = 1; k <= words.length; k++) {
+      const arrived = await fake.waitForRequest('/audio/speech', k, 5000);
+      void fake.waitForClose(arrived, 5000).then(() => closed.add(arrived), () => {});
+      most = Math.max(most, fake.requestsTo('/audio/speech').filter((r) => !closed.has(r)).length);
+    }
+  })();
+  sock.send({ data: 'Count to twelve', speak: true });
+  const frames = await turnFrames(sock, undefined, 10_000);
+  await watching;
+  t.ok(most <= 3, `at most 3 speech requests at once (saw ${most})`);
+  t.ok(most >= 2, `they still run side by side (saw ${most})`);
+  const audio = frames.filter((f) => f.type === 'audio');
+  t.same(audio.map((f) => f.index), words.map((_, i) => i));
+  t.same(audio.map((f) => Buffer.from(f.audio, 'base64').toString()), words.map((w) => `MP3:${w}.`));
+});
+
+t.test('a failed turn aborts its speech requests and drops the queued ones', async (t) => {
+  const s = await newUser(server);
+  const sock = await openChat(server, 1, s);
+  t.teardown(() => sock.close());
+  fake.chat.chunks = ['One. Two. Three. Four. Five. Six. ', 'Seven.'];
+  fake.chat.chunkDelayMs = 200;
+  fake.chat.failAfterChunks = 1; // the chat stream is cut after the first chunk: the turn fails
+  fake.speech.hang = true;
+  sock.send({ data: 'Count', speak: true });
+  const frames = await turnFrames(sock, undefined, 5000);
+  t.ok(frames.some((f) => f.type === 'error'), 'the turn failed');
+  const speech = fake.requestsTo('/audio/speech');
+  t.equal(speech.length, 3, 'three sentences reached the provider, the other three waited');
+  // Well under OPENAI_TIMEOUT (2s): the server aborted them, the SDK's timeout did not.
+  for (const r of speech) t.equal((await fake.waitForClose(r, 1000)).aborted, true, 'in-flight speech aborted');
+  await pause(200);
+  t.equal(fake.requestsTo('/audio/speech').length, 3, 'the queued sentences were never requested');
+  t.same(sock.drain((m) => m.type === 'audio'), []);
+});
+
 // SPEC 5.1 allows 8 MiB of audio while /ws keeps its 512 KiB frame limit on the same ws server.
 t.test('a 1 MiB recording (within TUTOR_AUDIO_MAX_BYTES) is accepted', async (t) => {
   const world = await startTutor(t, { env: { TUTOR_AUDIO_MAX_BYTES: 8 * 1024 * 1024 } });

@@ -10,7 +10,8 @@ export type WriteOp =
   | { kind: 'delete'; roomId: string; userId: string; drawingId: string; asAdmin: boolean }
   | { kind: 'clear'; roomId: string; userId: string };
 
-export type RefusalCode = 'room_full' | 'forbidden' | 'drawing_not_found' | 'room_not_found';
+/** Socket error codes (SPEC 4.4): an unknown drawing id is an `invalid_message`. */
+export type RefusalCode = 'room_full' | 'forbidden' | 'invalid_message' | 'room_not_found';
 
 export type WriteResult =
   | { kind: 'drawn'; seq: number; drawing: Drawing }
@@ -218,7 +219,7 @@ export class DrawingWriter {
       } else if (op.kind === 'delete') {
         const author = live.get(op.drawingId);
         if (author === undefined) {
-          results.push(refused('drawing_not_found', `There is no drawing "${op.drawingId}" in this room.`));
+          results.push(refused('invalid_message', `Field "drawingId": there is no drawing "${op.drawingId}" in this room.`));
           continue;
         }
         if (author !== op.userId && !op.asAdmin) {
@@ -228,6 +229,9 @@ export class DrawingWriter {
         seq++;
         count--;
         live.delete(op.drawingId);
+        // Its clientRef is free again: a redraw later in this batch stores a new drawing, as it
+        // would in the next batch, instead of answering `duplicate` with the deleted one.
+        for (const [key, d] of byRef) if (d.id === op.drawingId) byRef.delete(key);
         if (inserts.has(op.drawingId)) inserts.delete(op.drawingId);
         else deleteStored.push(op.drawingId);
         results.push({ kind: 'deleted', seq, drawingId: op.drawingId });
@@ -263,11 +267,14 @@ export class DrawingWriter {
       client_ref: d.clientRef,
       created_at: now,
     }));
-    // One statement stores the room's share of the batch: deletes and inserts as data-modifying
-    // CTEs (they see the same snapshot, so a clear never removes what the batch inserts after it).
+    // Deletes go first, in a statement of their own: data-modifying CTEs of one statement run in
+    // no fixed order, and a redraw of a deleted clientRef would hit the unique index if its insert
+    // ran first. What the batch drew before a clear or delete never reaches the table; what it drew
+    // after is inserted after the deletes, so they cannot remove it.
+    if (cleared) await trx.deleteFrom('drawings').where('room_id', '=', roomId).execute();
+    else if (deleteStored.length) await trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored).execute();
+    // The inserts and the room's counters share one statement.
     const steps: RawBuilder<unknown>[] = [];
-    if (cleared) steps.push(sql`${trx.deleteFrom('drawings').where('room_id', '=', roomId)}`);
-    if (deleteStored.length) steps.push(sql`${trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored)}`);
     // 17 parameters a row: stay well under PostgreSQL's 65,535 bind parameters per statement.
     for (let i = 0; i < rows.length; i += 1000) steps.push(sql`${trx.insertInto('drawings').values(rows.slice(i, i + 1000))}`);
     const ctes = steps.map((step, i) => sql`${sql.id(`step${i}`)} as (${step})`);

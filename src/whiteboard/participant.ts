@@ -45,6 +45,11 @@ export class Participant {
     return this.socket.readyState === OPEN;
   }
 
+  /** True when `extra` bytes held for this socket, on top of its unsent buffer, pass the 1013 limit. */
+  overSendLimit(extra: number): boolean {
+    return this.socket.bufferedAmount + extra > this.limits.sendBufferLimit;
+  }
+
   send(frame: string | Buffer): void {
     if (!this.isOpen) return;
     if (this.socket.bufferedAmount > this.limits.sendBufferLimit) {

@@ -30,6 +30,8 @@ export interface RoomDeps {
 interface Seat {
   participant: Participant;
   pending: RoomEvent[] | null;
+  /** The bytes of the frames in `pending`: they count against the socket's send limit. */
+  pendingBytes: number;
 }
 
 const AI_DEFAULTS = { x: 100, y: 100, width: 512, height: 512 };
@@ -89,10 +91,12 @@ export class Room {
 
   /** Seats the socket at once (later messages find it in the room); presence and snapshot follow. */
   join(p: Participant): void {
-    const rejoin = this.seats.has(p.connectionId);
-    const seat: Seat = { participant: p, pending: [] };
+    const old = this.seats.get(p.connectionId);
+    // A join while the previous one's snapshot is still out keeps what that seat collected (its own
+    // draw echoes among it); the new snapshot's seq filters what is already in it.
+    const seat: Seat = old?.pending ? { participant: p, pending: old.pending, pendingBytes: old.pendingBytes } : { participant: p, pending: [], pendingBytes: 0 };
     this.seats.set(p.connectionId, seat);
-    void this.welcome(seat, !rejoin).catch((err) => {
+    void this.welcome(seat, !old).catch((err) => {
       this.deps.log.error({ err, roomId: this.id }, 'sending the room state failed');
       // Without its snapshot the seat would only collect events: drop it until the client rejoins.
       if (this.seats.get(p.connectionId) === seat) this.seats.delete(p.connectionId);
@@ -125,8 +129,11 @@ export class Room {
       if (complete) break;
       after = drawings[drawings.length - 1]!.seq;
     }
+    // Replaced by a later join meanwhile: that seat took over the pending events.
+    if (this.seats.get(p.connectionId) !== seat) return;
     const pending = seat.pending ?? [];
     seat.pending = null;
+    seat.pendingBytes = 0;
     for (const event of pending) {
       const own = event.origin?.connectionId === p.connectionId;
       // Already in the snapshot, unless it is this socket's own echo (its clientRef must come back).
@@ -256,7 +263,12 @@ export class Room {
       });
       const result = await this.deps.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null });
       if (result.kind === 'drawn') this.publishPicture(requestId, prompt, image.imageUrl, image.placeholder, result.drawing);
-      else if (result.kind === 'refused') failed(result.code, result.message);
+      else if (result.kind === 'refused') {
+        // SPEC 4.5 allows only provider codes on ai_message: the room hears `ai_failed`, and the
+        // requester also gets the refusal itself as an `error` (SPEC 4.3: `room_full`).
+        failed('ai_failed', result.code === 'room_full' ? 'The picture could not be placed: the room is full.' : 'The picture could not be stored.');
+        p.sendError(result.code, result.message, { roomId });
+      }
     } catch (err) {
       if (err instanceof ImageGenerationError) failed(err.code, err.message);
       else {
@@ -300,17 +312,29 @@ export class Room {
     for (const seat of this.seats.values()) {
       if (event.exceptUserId !== undefined && seat.participant.user.id === event.exceptUserId) continue;
       if (seat.pending) {
-        if (event.volatile) continue;
+        if (event.volatile || !seat.participant.isOpen) continue;
         seat.pending.push(event);
-        if (seat.pending.length > max) seat.participant.close(1013, 'You are not reading the room state fast enough; reconnect and join again');
+        const frame = this.frameFor(seat.participant, event);
+        seat.pendingBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+        // SPEC 4.3: held events count like unsent bytes, so a joiner that stops reading its
+        // snapshot is closed with 1013 instead of growing the server's memory.
+        if (seat.pending.length > max || seat.participant.overSendLimit(seat.pendingBytes)) {
+          seat.pending = [];
+          seat.pendingBytes = 0;
+          seat.participant.close(1013, 'You are not reading the room state fast enough; reconnect and join again');
+        }
         continue;
       }
       this.sendTo(seat.participant, event);
     }
   }
 
+  private frameFor(p: Participant, event: RoomEvent): string | Buffer {
+    return event.origin?.connectionId === p.connectionId ? event.origin.frame : this.bytesOf(event);
+  }
+
   private sendTo(p: Participant, event: RoomEvent): void {
-    const frame = event.origin?.connectionId === p.connectionId ? event.origin.frame : this.bytesOf(event);
+    const frame = this.frameFor(p, event);
     if (event.volatile) p.sendVolatile(frame);
     else p.send(frame);
   }

@@ -25,9 +25,14 @@ t.test('AI pictures without a key: a placeholder, stored as an image drawing wit
   t.equal(again.imageUrl, done.imageUrl, 'the placeholder is stable for a prompt');
   t.equal(again.seq, 3);
 
-  // The room is full now (ROOM_MAX_DRAWINGS=3): the picture cannot be placed, everyone is told.
+  // The room is full now (ROOM_MAX_DRAWINGS=3): the picture cannot be placed, everyone is told with
+  // an ai_message code SPEC 4.5 allows, and the requester also gets the `room_full` error.
   a.sock.send({ type: 'ai_generate_image', roomId, prompt: 'a dog' });
-  t.match(await b.sock.next((m) => m.type === 'ai_message' && m.error), { roomId, error: true, code: 'room_full' });
+  const full = { roomId, error: true, code: 'ai_failed', content: /room is full/ };
+  t.match(await b.sock.next((m) => m.type === 'ai_message' && m.error), full);
+  t.match(await a.sock.next((m) => m.type === 'ai_message' && m.error), full);
+  t.match(await a.sock.next('error'), { code: 'room_full', roomId });
+  t.same(await nothingMore(b.sock, (m) => m.type === 'error'), [], 'only the requester gets the error');
   const late = await joined(server, bob, roomId);
   t.same(late.state.drawings.map((d: any) => d.shapeType), ['line', 'image', 'image']);
   for (const s of [a.sock, b.sock, late.sock]) await s.close();

@@ -38,7 +38,7 @@ t.test('the group-commit writer applies a mixed batch in order, in one transacti
   t.equal(writer.stats.transactions - before, 2, 'the first write alone, the six queued behind it in one transaction');
   t.match(results[0], { kind: 'drawn', seq: 2, drawing: { text: 'A', userName: bob.user.name } });
   t.match(results[1], { kind: 'duplicate', drawing: { text: 'A', seq: 2 } }, 'a repeated clientRef in the same batch');
-  t.match(results[2], { kind: 'refused', code: 'drawing_not_found' });
+  t.match(results[2], { kind: 'refused', code: 'invalid_message', message: /"placeholder"/ });
   t.match(results[3], { kind: 'cleared', seq: 3 });
   t.match(results[4], { kind: 'drawn', seq: 4 });
   t.match(results[5], { kind: 'drawn', seq: 5 });
@@ -65,4 +65,39 @@ t.test('the group-commit writer applies a mixed batch in order, in one transacti
   t.equal(await store.latestSeq(roomId), 9);
 
   t.match(await writer.write({ ...draw(admin, null), roomId: 'missing' }), { kind: 'refused', code: 'room_not_found' });
+});
+
+t.test('a clientRef freed by a delete or a clear in the same batch stores a new drawing', async (t) => {
+  const server = await startServer(t);
+  const { writer, store } = server.app.whiteboard;
+  const u = await newUser(server, 'wredraw');
+  const roomId = (await store.create(u.user.id, null)).roomId;
+  const draw = (clientRef: string, text: string): WriteOp => ({ kind: 'draw', roomId, userId: u.user.id, userName: u.user.name, shape: shapeOf({ text }), clientRef });
+  const first = await writer.write(draw('a', 'one'));
+  if (first.kind !== 'drawn') throw new Error('not drawn');
+
+  // An idle writer commits its first write alone; what queues behind it shares the next transaction.
+  let before = writer.stats.transactions;
+  const blocker = writer.write(draw('blk', 'blk'));
+  const deleted = writer.write({ kind: 'delete', roomId, userId: u.user.id, drawingId: first.drawing.id, asAdmin: false });
+  const redrawn = writer.write(draw('a', 'two'));
+  await blocker;
+  t.match(await deleted, { kind: 'deleted', drawingId: first.drawing.id });
+  const second = await redrawn;
+  t.match(second, { kind: 'drawn', drawing: { text: 'two' } }, 'not a duplicate of the deleted drawing');
+  t.not(second.kind === 'drawn' && second.drawing.id, first.drawing.id);
+  // Three writes, one or two transactions (the blocker may share theirs); three would be the fallback.
+  t.ok(writer.stats.transactions - before < 3, 'the delete and the redraw shared one transaction');
+  t.same((await store.drawings(roomId, 0, 100)).map((d) => d.text), ['blk', 'two']);
+
+  // Clear then redraw the same clientRef: the insert must not meet the cleared row in the unique
+  // index, which would sink the batch into one transaction per write.
+  t.match(await writer.write(draw('b', 'b stored')), { kind: 'drawn' });
+  before = writer.stats.transactions;
+  const blocker2 = writer.write(draw('blk2', 'blk2'));
+  const batch = [writer.write({ kind: 'clear', roomId, userId: u.user.id }), writer.write(draw('b', 'three'))];
+  await blocker2;
+  t.match(await Promise.all(batch), [{ kind: 'cleared' }, { kind: 'drawn', drawing: { text: 'three' } }]);
+  t.ok(writer.stats.transactions - before < 3, 'the clear and the redraw shared one transaction, no fallback');
+  t.same((await store.drawings(roomId, 0, 100)).map((d) => d.text), ['three']);
 });

@@ -14,12 +14,18 @@ interface TutorRoute {
 /** Frames kept while the token is checked; a client has no reason to send more before the first answer. */
 const EARLY_FRAMES_LIMIT = 32;
 
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
 /**
  * The AI tutor socket (SPEC 5): authenticate, parse, validate, forward to the learner's
  * TutorConversation. Everything the tutor says comes back through `send`.
  */
 const tutorSocket: FastifyPluginAsync = async (app) => {
   const c = app.config;
+  const earlyBytesLimit = 2 * app.wsFrameLimits.tutor;
 
   app.get<TutorRoute>('/chat/:grammarId/', { websocket: true, schema: { hide: true } }, (socket: WebSocket, req) => {
     const log = req.log;
@@ -59,10 +65,19 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
     };
 
     // Listen before any async work, and replay what arrived while the token and topic were checked.
+    // Bounded in bytes as well: each frame may be a whole recording (app.wsFrameLimits.tutor).
     const early: Array<[RawData, boolean]> = [];
+    let earlyBytes = 0;
+    const closeEarly = (reason: string) => {
+      early.length = 0;
+      socket.close(4029, reason);
+    };
     socket.on('message', (data, isBinary) => {
-      if (conversation) handle(data, isBinary, conversation);
-      else if (early.push([data, isBinary]) > EARLY_FRAMES_LIMIT) socket.close(4029, 'Too many messages before authentication finished');
+      if (conversation) return handle(data, isBinary, conversation);
+      if (socket.readyState !== socket.OPEN) return; // closing: nothing more to keep
+      earlyBytes += rawLength(data);
+      if (early.push([data, isBinary]) > EARLY_FRAMES_LIMIT) closeEarly('Too many messages before authentication finished');
+      else if (earlyBytes > earlyBytesLimit) closeEarly(`More than ${earlyBytesLimit} bytes before authentication finished`);
     });
     socket.on('close', () => {
       closed = true;

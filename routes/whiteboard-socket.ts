@@ -25,6 +25,9 @@ function corkable(socket: WebSocket): SocketLike {
   };
 }
 
+/** Bytes of early frames kept while the token is checked (their count is bounded by WS_RATE_BURST too). */
+const EARLY_BYTES_LIMIT = 1024 * 1024;
+
 function byteLength(data: Frame[0]): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
@@ -47,12 +50,20 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
     (socket, req) => {
       // Listen before anything async: frames sent right after the upgrade wait here, not vanish.
       const early: Frame[] = [];
+      let earlyBytes = 0;
+      const closeEarly = (reason: string) => {
+        early.length = 0;
+        socket.close(4029, reason);
+      };
       let connection: WhiteboardConnection | undefined;
       socket.on('message', (data: Frame[0], isBinary: boolean) => {
         // The shared ws server allows the tutor's larger frames; the whiteboard keeps its own limit.
         if (byteLength(data) > maxPayload) return socket.close(1009, `Frame larger than ${maxPayload} bytes`);
-        if (connection) connection.receive(data, isBinary);
-        else if (early.push([data, isBinary]) > c.WS_RATE_BURST) socket.close(4029, 'Too many messages before authentication finished');
+        if (connection) return connection.receive(data, isBinary);
+        if (socket.readyState !== socket.OPEN) return; // closing: nothing more to keep
+        earlyBytes += byteLength(data);
+        if (early.push([data, isBinary]) > c.WS_RATE_BURST) closeEarly('Too many messages before authentication finished');
+        else if (earlyBytes > EARLY_BYTES_LIMIT) closeEarly(`More than ${EARLY_BYTES_LIMIT} bytes before authentication finished`);
       });
       app.watchHeartbeat(socket);
       socket.on('close', () => {

@@ -32,6 +32,11 @@ export interface HistoryPageResult {
   nextCursor: number | null;
 }
 
+/** A cached message remembers its turn, so a turn the load already read is not appended again. */
+interface CachedMessage extends ContextMessage {
+  turnId: string;
+}
+
 const key = (userId: string, grammarId: number | null) => `${userId}\u0000${grammarId ?? ''}`;
 
 /**
@@ -41,7 +46,7 @@ const key = (userId: string, grammarId: number | null) => `${userId}\u0000${gram
  * context and a new connection (or a restart) reloads it from the database.
  */
 export class TutorHistory {
-  private readonly recent = new Map<string, Promise<ContextMessage[]>>();
+  private readonly recent = new Map<string, Promise<CachedMessage[]>>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -52,7 +57,7 @@ export class TutorHistory {
   ) {}
 
   /** The last `contextSize` non-empty messages, oldest first. */
-  context(userId: string, grammarId: number | null): Promise<ContextMessage[]> {
+  async context(userId: string, grammarId: number | null): Promise<ContextMessage[]> {
     const k = key(userId, grammarId);
     let entry = this.recent.get(k);
     if (entry) {
@@ -64,21 +69,22 @@ export class TutorHistory {
     }
     this.recent.set(k, entry);
     this.evict();
-    return entry;
+    // Only role and content: the messages go to the model as they are.
+    return (await entry).map(({ role, content }) => ({ role, content }));
   }
 
-  private async load(userId: string, grammarId: number | null): Promise<ContextMessage[]> {
+  private async load(userId: string, grammarId: number | null): Promise<CachedMessage[]> {
     if (this.contextSize === 0) return [];
     const rows = await this.db
       .selectFrom('tutor_messages')
-      .select(['role', 'content'])
+      .select(['role', 'content', 'turn_id'])
       .where('user_id', '=', userId)
       .where((eb) => (grammarId === null ? eb('grammar_id', 'is', null) : eb('grammar_id', '=', grammarId)))
       .where('content', '<>', '')
       .orderBy('id', 'desc')
       .limit(this.contextSize)
       .execute();
-    return rows.reverse().map((r) => ({ role: r.role, content: r.content }));
+    return rows.reverse().map((r) => ({ role: r.role, content: r.content, turnId: r.turn_id }));
   }
 
   private evict(): void {
@@ -103,10 +109,11 @@ export class TutorHistory {
     const cached = this.recent.get(k);
     if (!cached || this.contextSize === 0) return;
     const added = [
-      { role: 'user' as const, content: turn.question },
-      { role: 'assistant' as const, content: turn.answer },
+      { role: 'user' as const, content: turn.question, turnId: turn.turnId },
+      { role: 'assistant' as const, content: turn.answer, turnId: turn.turnId },
     ].filter((m) => m.content !== '');
-    this.recent.set(k, cached.then((list) => [...list, ...added].slice(-this.contextSize)));
+    // A load that started while this turn was being written may have read it already (it was committed).
+    this.recent.set(k, cached.then((list) => (list.some((m) => m.turnId === turn.turnId) ? list : [...list, ...added].slice(-this.contextSize))));
   }
 
   private readonly unsaved: PendingSave[] = [];

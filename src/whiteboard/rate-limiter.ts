@@ -1,3 +1,5 @@
+import { SlidingWindowCounter } from '../sliding-window.js';
+
 /** Milliseconds from a monotonic source; injectable for tests. */
 export type Now = () => number;
 const monotonic: Now = () => performance.now();
@@ -48,30 +50,13 @@ export interface ConnectionCounter {
 }
 
 export class InProcessConnectionCounter implements ConnectionCounter {
-  private readonly seen = new Map<string, number[]>();
-  private sweeps = 0;
+  private readonly window: SlidingWindowCounter;
 
-  constructor(
-    private readonly perMinute: number,
-    private readonly now: Now = monotonic,
-  ) {}
-
-  tryConnect(address: string): boolean {
-    const t = this.now();
-    const since = t - 60_000;
-    const recent = (this.seen.get(address) ?? []).filter((at) => at > since);
-    // Refused attempts are not recorded, so a client that backs off gets back in after a minute.
-    const allowed = recent.length < this.perMinute;
-    if (allowed) recent.push(t);
-    this.seen.set(address, recent);
-    if (++this.sweeps % 1000 === 0) this.sweep(since);
-    return allowed;
+  constructor(perMinute: number, now: Now = monotonic) {
+    this.window = new SlidingWindowCounter(perMinute, 60_000, now);
   }
 
-  /** Forgets addresses that have been quiet for a minute, so the map does not grow forever. */
-  private sweep(since: number): void {
-    for (const [address, times] of this.seen) {
-      if (!times.some((at) => at > since)) this.seen.delete(address);
-    }
+  tryConnect(address: string): boolean {
+    return this.window.take(address).ok;
   }
 }

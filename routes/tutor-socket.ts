@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { socketToken } from '../plugins/websocket.js';
+import { EarlyFrames } from './early-frames.js';
 import { parseClientFrame } from '../src/tutor/client-frame.js';
 import type { TutorConversation } from '../src/tutor/conversation.js';
 import type { TutorFrame } from '../src/tutor/frames.js';
@@ -14,10 +15,6 @@ interface TutorRoute {
 /** Frames kept while the token is checked; a client has no reason to send more before the first answer. */
 const EARLY_FRAMES_LIMIT = 32;
 
-function rawLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
 
 /**
  * The AI tutor socket (SPEC 5): authenticate, parse, validate, forward to the learner's
@@ -66,22 +63,14 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
 
     // Listen before any async work, and replay what arrived while the token and topic were checked.
     // Bounded in bytes as well: each frame may be a whole recording (app.wsFrameLimits.tutor).
-    const early: Array<[RawData, boolean]> = [];
-    let earlyBytes = 0;
-    const closeEarly = (reason: string) => {
-      early.length = 0;
-      socket.close(4029, reason);
-    };
+    const early = new EarlyFrames(socket, EARLY_FRAMES_LIMIT, earlyBytesLimit);
     socket.on('message', (data, isBinary) => {
-      if (conversation) return handle(data, isBinary, conversation);
-      if (socket.readyState !== socket.OPEN) return; // closing: nothing more to keep
-      earlyBytes += rawLength(data);
-      if (early.push([data, isBinary]) > EARLY_FRAMES_LIMIT) closeEarly('Too many messages before authentication finished');
-      else if (earlyBytes > earlyBytesLimit) closeEarly(`More than ${earlyBytesLimit} bytes before authentication finished`);
+      if (conversation) handle(data, isBinary, conversation);
+      else early.keep(data, isBinary);
     });
     socket.on('close', () => {
       closed = true;
-      early.length = 0;
+      early.clear();
       if (conversation) void app.tutor.end(conversation);
     });
 
@@ -94,7 +83,7 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
       if (closed) return;
       const c = app.tutor.open(scope, send, log);
       conversation = c;
-      for (const [data, isBinary] of early.splice(0)) handle(data, isBinary, c);
+      early.replay((data, isBinary) => handle(data, isBinary, c));
     })().catch((err: unknown) => {
       log.error({ err }, 'tutor socket could not start');
       if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal error');

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { clientIp } from '../plugins/rate-limit.js';
 import { socketToken } from '../plugins/websocket.js';
+import { EarlyFrames, frameLength } from './early-frames.js';
 import { WhiteboardConnection } from '../src/whiteboard/connection.js';
 import { Participant, type SocketLike } from '../src/whiteboard/participant.js';
 import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
-
-type Frame = [data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean];
 
 /** The ws socket plus cork/uncork of its TCP socket, so a burst of frames leaves in one write. */
 function corkable(socket: WebSocket): SocketLike {
@@ -28,11 +27,6 @@ function corkable(socket: WebSocket): SocketLike {
 /** Bytes of early frames kept while the token is checked (their count is bounded by WS_RATE_BURST too). */
 const EARLY_BYTES_LIMIT = 1024 * 1024;
 
-function byteLength(data: Frame[0]): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
 /**
  * GET /ws — the whiteboard socket (SPEC 4). Authenticates, then hands every frame to a
  * WhiteboardConnection; pings every WS_HEARTBEAT_INTERVAL and drops sockets that stay silent.
@@ -49,21 +43,13 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
     { websocket: true, config: { rateLimit: false }, schema: { hide: true } },
     (socket, req) => {
       // Listen before anything async: frames sent right after the upgrade wait here, not vanish.
-      const early: Frame[] = [];
-      let earlyBytes = 0;
-      const closeEarly = (reason: string) => {
-        early.length = 0;
-        socket.close(4029, reason);
-      };
+      const early = new EarlyFrames(socket, c.WS_RATE_BURST, EARLY_BYTES_LIMIT);
       let connection: WhiteboardConnection | undefined;
-      socket.on('message', (data: Frame[0], isBinary: boolean) => {
+      socket.on('message', (data: RawData, isBinary: boolean) => {
         // The shared ws server allows the tutor's larger frames; the whiteboard keeps its own limit.
-        if (byteLength(data) > maxPayload) return socket.close(1009, `Frame larger than ${maxPayload} bytes`);
-        if (connection) return connection.receive(data, isBinary);
-        if (socket.readyState !== socket.OPEN) return; // closing: nothing more to keep
-        earlyBytes += byteLength(data);
-        if (early.push([data, isBinary]) > c.WS_RATE_BURST) closeEarly('Too many messages before authentication finished');
-        else if (earlyBytes > EARLY_BYTES_LIMIT) closeEarly(`More than ${EARLY_BYTES_LIMIT} bytes before authentication finished`);
+        if (frameLength(data) > maxPayload) return socket.close(1009, `Frame larger than ${maxPayload} bytes`);
+        if (connection) connection.receive(data, isBinary);
+        else early.keep(data, isBinary);
       });
       app.watchHeartbeat(socket);
       socket.on('close', () => {
@@ -95,7 +81,8 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
         if (socket.readyState !== socket.OPEN) return;
         const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
         connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
-        for (const [data, isBinary] of early.splice(0)) connection.receive(data, isBinary);
+        const ready = connection;
+        early.replay((data, isBinary) => ready.receive(data, isBinary));
       })();
     },
   );

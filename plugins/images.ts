@@ -7,7 +7,7 @@ import { OpenAIImageStudio } from '../src/images/openai-image-studio.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** AI pictures for the whiteboard (SPEC 4.5, 4.6). */
+    /** AI pictures for the whiteboard (`ai_generate`, stored as `image` drawings). */
     imageStudio: ImageStudio;
     /** Stored picture bytes, served by GET /api/v1/images/:imageId. */
     imageStore: ImageStore;

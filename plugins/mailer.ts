@@ -27,7 +27,7 @@ export default fp(
       const log = app.log.child({ mail: 'log' });
       app.decorate('mailer', {
         async sendLoginCode(to: string, code: string, ttlMinutes: number) {
-          // The one log line allowed to carry a code (SPEC 1): development only.
+          // The one log line allowed to carry a code : development only.
           log.info(`OTP for ${to}: ${code} (expires in ${ttlMinutes} min)`);
         },
       });

@@ -14,7 +14,7 @@ const UNTHROTTLED = new Set(['/health', '/ready']);
  * Per-IP request limits. The API-wide limit (API_RATE_LIMIT_PER_MINUTE) runs as the first
  * onRequest hook, before authentication, so unauthenticated floods are counted too; routes add
  * tighter limits through `config.rateLimit`. Counters live in process memory today;
- * @fastify/rate-limit takes a Redis store for several instances (SPEC 7).
+ * @fastify/rate-limit takes a Redis store for several instances.
  */
 export default fp(
   async (app) => {

@@ -24,7 +24,7 @@ declare module 'fastify' {
 
 /**
  * The whiteboard's rooms: one group-commit writer and one room registry for the process, with the
- * in-process bus (a Redis bus can replace it, SPEC 7). Pending writes are committed on close.
+ * in-process bus (a Redis bus can replace it for several instances). Pending writes are committed on close.
  */
 export default fp(
   async (app) => {

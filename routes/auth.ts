@@ -16,7 +16,7 @@ import { authErrors, bearer, ErrorResponse } from '../src/schemas/common.js';
 
 const DAY = 86_400_000;
 
-/** Passwordless login (SPEC 2). Mounted at /api/v1/auth. */
+/** Passwordless login: one-time email codes, access JWTs and rotating refresh tokens. Mounted at /api/v1/auth. */
 const auth: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config;
   const tags = ['auth'];

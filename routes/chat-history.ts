@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { authErrors, bearer } from '../src/schemas/common.js';
 import { HistoryPage, HistoryParams, HistoryQuery } from '../src/schemas/tutor.js';
 
-/** The caller's own tutor conversation per topic (SPEC 3). Mounted at /api/v1/chat/history. */
+/** The caller's own tutor conversation per topic. Mounted at /api/v1/chat/history. */
 const chatHistory: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['tutor'];
 

@@ -3,7 +3,7 @@ import { AppError } from '../src/errors.js';
 import { ErrorResponse } from '../src/schemas/common.js';
 import { GrammarIdParams, GrammarTopic, GrammarTopicList } from '../src/schemas/tutor.js';
 
-/** Grammar topics of the AI tutor (SPEC 3), public. Mounted at /api/v1/grammar. */
+/** Grammar topics of the AI tutor, public. Mounted at /api/v1/grammar. */
 const grammar: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['tutor'];
 

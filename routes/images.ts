@@ -12,7 +12,7 @@ const ImageParams = Type.Object({
   imageId: Type.String({ pattern: IMAGE_ID_PATTERN, description: 'The id in an AI picture\'s imageUrl' }),
 });
 
-/** Stored AI pictures (SPEC 3). Mounted at /api/v1/images; no auth, since `<img src>` sends no token. */
+/** Stored AI pictures. Mounted at /api/v1/images; no auth, since `<img src>` sends no token. */
 const images: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/:imageId',

@@ -6,7 +6,7 @@ import { CreateRoomBody, DrawingsPage, DrawingsParams, DrawingsQuery, RoomParams
 
 const roomNotFound = () => new AppError(404, 'room_not_found', 'There is no room with this id or slug.');
 
-/** Rooms and their drawings (SPEC 3). Mounted at /api/v1/rooms; every route needs a Bearer token. */
+/** Rooms and their drawings. Mounted at /api/v1/rooms; every route needs a Bearer token. */
 const rooms: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['rooms'];
   const store = app.whiteboard.store;

@@ -17,7 +17,7 @@ const EARLY_FRAMES_LIMIT = 32;
 
 
 /**
- * The AI tutor socket (SPEC 5): authenticate, parse, validate, forward to the learner's
+ * The AI tutor socket: authenticate, parse, validate, forward to the learner's
  * TutorConversation. Everything the tutor says comes back through `send`.
  */
 const tutorSocket: FastifyPluginAsync = async (app) => {

@@ -28,7 +28,7 @@ function corkable(socket: WebSocket): SocketLike {
 const EARLY_BYTES_LIMIT = 1024 * 1024;
 
 /**
- * GET /ws — the whiteboard socket (SPEC 4). Authenticates, then hands every frame to a
+ * GET /ws — the whiteboard socket. Authenticates, then hands every frame to a
  * WhiteboardConnection; pings every WS_HEARTBEAT_INTERVAL and drops sockets that stay silent.
  */
 const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {

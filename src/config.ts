@@ -93,7 +93,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Refusals that apply before anything starts (SPEC 1: production safety). */
+/** Refusals that apply before anything starts (production safety). */
 export function assertStartable(config: Config): void {
   durationMs(config.ACCESS_TOKEN_TTL, 'ACCESS_TOKEN_TTL');
   durationMs(config.REFRESH_TOKEN_TTL, 'REFRESH_TOKEN_TTL');

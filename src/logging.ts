@@ -17,7 +17,7 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${query}`;
 }
 
-/** Paths pino blanks in every log line: credentials never reach the log (SPEC 1). */
+/** Paths pino blanks in every log line: credentials never reach the log. */
 export const redactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',

@@ -4,7 +4,7 @@ export type Verdict = { ok: true } | { ok: false; retryAfterMs: number };
  * At most `limit` events per key in any rolling window of `windowMs`, counted in process memory.
  * Refused events are not recorded, so a client that backs off gets back in once the window moves.
  * The per-user and per-address limits (tutor questions, AI pictures, socket connections) all use
- * it; a Redis-backed counter with the same `take` can replace it for several instances (SPEC 7).
+ * it; a Redis-backed counter with the same `take` can replace it for several instances.
  */
 export class SlidingWindowCounter {
   private readonly events = new Map<string, number[]>();

@@ -23,7 +23,7 @@ export interface TokenPolicy {
   refreshTtlMs: number;
 }
 
-/** Signs access claims as an HS256 JWT with the given lifetime (plugins/auth.ts provides it). */
+/** Signs access claims as an HS256 JWT with the given lifetime (plugins/jwt.ts provides it). */
 export type AccessSigner = (claims: AccessClaims, ttlSeconds: number) => string;
 
 const reused = () =>

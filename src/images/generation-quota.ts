@@ -5,7 +5,7 @@ export type QuotaDecision = { ok: true } | { ok: false; code: 'ai_busy' | 'rate_
 
 /**
  * Who may start an image generation now. In process memory today; a Redis-backed one can take its
- * place when several instances share rooms (SPEC 7), so callers only see these two calls.
+ * place when several instances share rooms, so callers only see these two calls.
  */
 export interface GenerationQuota {
   /** Takes the user's slot when free and within the per-minute budget; says why not otherwise. */

@@ -1,5 +1,5 @@
 /**
- * The whiteboard's AI picture maker (SPEC 4.5, 4.6): the room calls claim() before announcing a
+ * The whiteboard's AI picture maker: the room calls claim() before announcing a
  * generation, then generate(), and releases the claim when the generation has finished either way.
  */
 

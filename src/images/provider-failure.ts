@@ -19,7 +19,7 @@ function isModerationRefusal(err: APIError): boolean {
   return err.status === 400 && /safety system/i.test(err.message);
 }
 
-/** Maps whatever the SDK threw to the four codes of SPEC 4.5. */
+/** Maps whatever the SDK threw to the four failure codes a client sees on `ai_message`. */
 export function classifyProviderError(err: unknown): ImageFailureCode {
   if (err instanceof ImageGenerationError) return err.code;
   if (err instanceof APIConnectionTimeoutError) return 'ai_timeout';

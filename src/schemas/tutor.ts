@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 
-// ---- Tutor socket, client → server (SPEC 5.1). Extra fields are ignored, as the old server did. ----
+// ---- Tutor socket, client → server. Extra fields are ignored, as the old server did. ----
 
 const Speak = Type.Optional(Type.Boolean({ description: 'Also speak the answer (mp3 audio frames).' }));
 
@@ -28,7 +28,7 @@ export type FeedbackCommand = Static<typeof FeedbackCommand>;
 
 export type FeedbackValue = FeedbackCommand['command'];
 
-// ---- REST (SPEC 3) ----
+// ---- REST ----
 
 export const GrammarTopic = Type.Object(
   { id: Type.Integer(), title: Type.String(), description: Type.String() },

@@ -5,7 +5,7 @@ import { AudioQuestion, FeedbackCommand, SimpleCommand, TextQuestion, type Feedb
 import { TutorError } from './tutor-error.js';
 import type { Question } from './turn.js';
 
-/** A client frame that passed its schema (SPEC 5.1). */
+/** A client frame that passed its schema. */
 export type ClientFrame =
   | { kind: 'question'; question: Question }
   | { kind: 'ping' }

@@ -1,7 +1,7 @@
 import type { FeedbackValue } from '../schemas/tutor.js';
 import type { TutorErrorCode } from './tutor-error.js';
 
-/** Server → client frames of the tutor socket (SPEC 5.2). `message`, `id` and `audio_text` are what old clients read. */
+/** Server → client frames of the tutor socket. `message`, `id` and `audio_text` are what old clients read. */
 export type TutorFrame =
   | { type: 'delta'; error: false; message: string; id: string }
   | { type: 'transcription'; error: false; audio_text: string; id: string }

@@ -1,6 +1,6 @@
 import type { GrammarTopic } from '../db/types.js';
 
-/** The system message: who the tutor is, and the topic the learner chose (SPEC 5.3 context). */
+/** The system message: who the tutor is, and the topic the learner chose. */
 export function systemInstructions(topic: GrammarTopic | null, learnerName: string | null): string {
   const lines = [
     'You are Inkwell, a friendly and patient English tutor.',

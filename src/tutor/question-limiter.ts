@@ -3,7 +3,7 @@ import { SlidingWindowCounter } from '../sliding-window.js';
 
 /**
  * Counts questions per user across all of the user's sockets. An interface so that a shared
- * (Redis-backed) counter can replace the in-process one when several instances run (SPEC 7).
+ * (Redis-backed) counter can replace the in-process one when several instances run.
  */
 export interface QuestionLimiter {
   /** Counts one question; false when the user is over the limit (the question is not counted). */

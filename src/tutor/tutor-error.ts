@@ -1,4 +1,4 @@
-/** Codes a tutor client can act on (SPEC 5). */
+/** Codes a tutor client can act on (`error` frames). */
 export type TutorErrorCode =
   | 'bad_json'
   | 'invalid_message'

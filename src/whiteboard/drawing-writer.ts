@@ -10,7 +10,7 @@ export type WriteOp =
   | { kind: 'delete'; roomId: string; userId: string; drawingId: string; asAdmin: boolean }
   | { kind: 'clear'; roomId: string; userId: string };
 
-/** Socket error codes (SPEC 4.4): an unknown drawing id is an `invalid_message`. */
+/** Socket error codes; there is no `drawing_not_found`: an unknown drawing id is an `invalid_message`. */
 export type RefusalCode = 'room_full' | 'forbidden' | 'invalid_message' | 'room_not_found';
 
 export type WriteResult =
@@ -133,7 +133,7 @@ export class DrawingWriter {
   }
 
   /**
-   * Locks the room's row (ordering its writers across processes too, SPEC 7) and reads, in the
+   * Locks the room's row (ordering its writers across processes too) and reads, in the
    * same round trip, the earlier drawings of any clientRef in the batch and the authors of the
    * drawings it deletes.
    */
@@ -178,7 +178,7 @@ export class DrawingWriter {
   }
 
   private async applyRoom(trx: Transaction<Database>, roomId: string, ops: WriteOp[], now: Date): Promise<WriteResult[]> {
-    // The row lock orders this room's writers across processes too (SPEC 7).
+    // The row lock orders this room's writers across processes too.
     const draws = ops.filter((op): op is Extract<WriteOp, { kind: 'draw' }> => op.kind === 'draw' && op.clientRef !== null);
     const deleteIds = ops.flatMap((op) => (op.kind === 'delete' ? [op.drawingId] : []));
     const room = await this.lockRoom(trx, roomId, draws, deleteIds);

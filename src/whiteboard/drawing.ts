@@ -23,7 +23,7 @@ export interface DrawingShape {
   imageUrl: string | null;
 }
 
-/** A drawing as every client sees it (SPEC 4.2 `Drawing`). */
+/** A drawing as every client sees it (the `Drawing` of `draw` and `room_state` frames). */
 export interface Drawing extends DrawingShape {
   id: string;
   roomId: string;
@@ -36,7 +36,7 @@ export interface Drawing extends DrawingShape {
 export const DEFAULT_COLOR = '#000000';
 export const DEFAULT_STROKE_WIDTH = 2;
 
-/** Fills the SPEC defaults (`line`, black, width 2, no points) into a validated draw message. */
+/** Fills the defaults (`line`, black, width 2, no points) into a validated draw message. */
 export function shapeOf(msg: Partial<DrawingShape> & { points?: Point[] }): DrawingShape {
   return {
     shapeType: msg.shapeType ?? 'line',

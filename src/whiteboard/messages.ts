@@ -3,7 +3,7 @@ import { Compile, type Validator } from 'typebox/compile';
 import { SHAPE_TYPES } from './drawing.js';
 
 /*
- * Client → server messages of the whiteboard socket (SPEC 4.1), one schema and one compiled
+ * Client → server messages of the whiteboard socket, one schema and one compiled
  * validator per `type`. Unknown extra fields are ignored (older clients send a few) and never
  * stored: the room copies only the fields below.
  */

@@ -16,7 +16,7 @@ export interface SocketLike {
 const OPEN = 1;
 
 export interface SendLimits {
-  /** Unsent bytes past which the receiver is closed with 1013 (SPEC 4.3). */
+  /** Unsent bytes past which the receiver is closed with 1013. */
   sendBufferLimit: number;
   /** Unsent bytes past which cursor moves are dropped for this receiver. */
   cursorDropAt: number;

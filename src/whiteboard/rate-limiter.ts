@@ -9,7 +9,7 @@ export type Admission = 'ok' | 'limited' | 'disconnect';
 /**
  * Per-socket message limit: a token bucket (`burst` deep, refilled at `perSecond`). A refused
  * message adds a strike; strikes drain at the same rate, so a client that keeps pushing past the
- * limit for about another burst's worth of messages is disconnected (SPEC 4.3: close 4029).
+ * limit for about another burst's worth of messages is disconnected (close 4029).
  */
 export class MessageRateLimiter {
   private tokens: number;
@@ -42,7 +42,7 @@ export class MessageRateLimiter {
 
 /**
  * Connections per client address in a sliding minute. In process memory today; a Redis-backed
- * counter can take its place when several instances share the load (SPEC 7).
+ * counter can take its place when several instances share the load.
  */
 export interface ConnectionCounter {
   /** Records a connection attempt; false when the address is over its limit. */

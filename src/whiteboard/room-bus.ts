@@ -19,7 +19,7 @@ export interface RoomEvent {
 }
 
 /**
- * Room fan-out and presence (SPEC 7). Rooms publish ordered events here after they are stored and
+ * Room fan-out and presence. Rooms publish ordered events here after they are stored and
  * deliver what they receive to their local sockets, so a Redis-backed bus can later let several
  * instances share a room without touching the room logic.
  */

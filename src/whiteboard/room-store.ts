@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Database, RoomRow } from '../db/types.js';
 import { drawingFromRow, type Drawing } from './drawing.js';
 
-/** A room as the REST API and the socket describe it (SPEC 3). */
+/** A room as the REST API and the socket describe it. */
 export interface RoomInfo {
   roomId: string;
   slug: string | null;

@@ -20,7 +20,7 @@ export interface RoomDeps {
   /** Absent when the server has no image plugin; AI requests then fail politely. */
   images?: ImageStudio;
   log: RoomLog;
-  /** Drawings per `room_state` frame (SPEC: at most 500). */
+  /** Drawings per `room_state` frame (clients expect at most 500). */
   snapshotChunk?: number;
   /** Live events held for a joiner while its snapshot is sent; past this it is closed with 1013. */
   maxPendingEvents?: number;
@@ -227,7 +227,7 @@ export class Room {
     }
   }
 
-  /** SPEC 4.5: claim, announce, generate, store as an `image` drawing, announce the result. */
+  /** An AI picture: claim, announce, generate, store as an `image` drawing, announce the result. */
   private async generateImage(p: Participant, msg: AiGenerateImage): Promise<void> {
     const roomId = this.id;
     const studio = this.deps.images;
@@ -264,8 +264,8 @@ export class Room {
       const result = await this.deps.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null });
       if (result.kind === 'drawn') this.publishPicture(requestId, prompt, image.imageUrl, image.placeholder, result.drawing);
       else if (result.kind === 'refused') {
-        // SPEC 4.5 allows only provider codes on ai_message: the room hears `ai_failed`, and the
-        // requester also gets the refusal itself as an `error` (SPEC 4.3: `room_full`).
+        // ai_message carries only provider codes: the room hears `ai_failed`, and the
+        // requester also gets the refusal itself as an `error` (`room_full`).
         failed('ai_failed', result.code === 'room_full' ? 'The picture could not be placed: the room is full.' : 'The picture could not be stored.');
         p.sendError(result.code, result.message, { roomId });
       }
@@ -316,7 +316,7 @@ export class Room {
         seat.pending.push(event);
         const frame = this.frameFor(seat.participant, event);
         seat.pendingBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-        // SPEC 4.3: held events count like unsent bytes, so a joiner that stops reading its
+        // Held events count like unsent bytes, so a joiner that stops reading its
         // snapshot is closed with 1013 instead of growing the server's memory.
         if (seat.pending.length > max || seat.participant.overSendLimit(seat.pendingBytes)) {
           seat.pending = [];

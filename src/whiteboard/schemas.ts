@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { SHAPE_TYPES } from './drawing.js';
 
-/** REST shapes of rooms and drawings (SPEC 3), shared by validation and the OpenAPI document. */
+/** REST shapes of rooms and drawings, shared by validation and the OpenAPI document. */
 
 export const CreateRoomBody = Type.Object(
   {

@@ -4,7 +4,7 @@ import { startServer } from '../helpers/server.js';
 import { createRoom, joined, line, newUser, nothingMore } from '../whiteboard/fixtures.js';
 import { fetchBytes } from './fixtures.js';
 
-// SPEC 4.5 end to end: real sockets on a listening server, the real SDK against the fake provider.
+// AI pictures end to end: real sockets on a listening server, the real SDK against the fake provider.
 t.test('ai_generate_image over /ws', async (t) => {
   const fake = await startFakeOpenAI();
   t.teardown(() => fake.close());

@@ -183,7 +183,7 @@ t.test('a failed turn aborts its speech requests and drops the queued ones', asy
   t.same(sock.drain((m) => m.type === 'audio'), []);
 });
 
-// SPEC 5.1 allows 8 MiB of audio while /ws keeps its 512 KiB frame limit on the same ws server.
+// The tutor allows 8 MiB of audio while /ws keeps its 512 KiB frame limit on the same ws server.
 t.test('a 1 MiB recording (within TUTOR_AUDIO_MAX_BYTES) is accepted', async (t) => {
   const world = await startTutor(t, { env: { TUTOR_AUDIO_MAX_BYTES: 8 * 1024 * 1024 } });
   const s = await newUser(world.server);

@@ -26,7 +26,7 @@ t.test('AI pictures without a key: a placeholder, stored as an image drawing wit
   t.equal(again.seq, 3);
 
   // The room is full now (ROOM_MAX_DRAWINGS=3): the picture cannot be placed, everyone is told with
-  // an ai_message code SPEC 4.5 allows, and the requester also gets the `room_full` error.
+  // an ai_message code a client may see, and the requester also gets the `room_full` error.
   a.sock.send({ type: 'ai_generate_image', roomId, prompt: 'a dog' });
   const full = { roomId, error: true, code: 'ai_failed', content: /room is full/ };
   t.match(await b.sock.next((m) => m.type === 'ai_message' && m.error), full);

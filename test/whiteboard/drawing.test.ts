@@ -87,7 +87,7 @@ t.test('drawing in a shared room', async (t) => {
 
     a.sock.send({ type: 'delete_drawing', roomId, drawingId: d2.id });
     const unknown = await a.sock.next('error');
-    t.match(unknown, { code: 'invalid_message', roomId }, 'SPEC 4.4 has no drawing_not_found');
+    t.match(unknown, { code: 'invalid_message', roomId }, 'there is no drawing_not_found code');
     t.ok(unknown.message.includes(d2.id), 'the sentence names the drawingId');
 
     const late = await joined(server, carol, roomId);

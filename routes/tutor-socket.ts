@@ -2,9 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { socketToken } from '../plugins/websocket.js';
 import { EarlyFrames } from './early-frames.js';
-import { parseClientFrame } from '../src/tutor/client-frame.js';
 import type { TutorConversation } from '../src/tutor/conversation.js';
-import type { TutorFrame } from '../src/tutor/frames.js';
+import { frames, parseClientFrame, type TutorFrame } from '../src/tutor/protocol.js';
 import { TutorError } from '../src/tutor/tutor-error.js';
 
 interface TutorRoute {
@@ -36,7 +35,7 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
       if (socket.bufferedAmount > c.WS_SEND_BUFFER_LIMIT) return socket.close(1013, 'You are not reading fast enough; reconnect');
       socket.send(JSON.stringify(frame));
     };
-    const sendError = (error: TutorError) => send({ type: 'error', error: true, code: error.code, message: error.message });
+    const sendError = (error: TutorError) => send(frames.error(error));
 
     const handle = (data: RawData, isBinary: boolean, c: TutorConversation) => {
       if (isBinary) return sendError(new TutorError('invalid_message', 'Binary frames are not supported; send JSON text frames.'));
@@ -46,19 +45,7 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
         if (frame.code === 'bad_json') log.info({ bytes: (data as Buffer).length }, 'tutor socket: frame is not valid JSON');
         return sendError(frame);
       }
-      switch (frame.kind) {
-        case 'question':
-          return c.ask(frame.question);
-        case 'stop':
-          return c.stop();
-        case 'ping':
-          return c.ping();
-        case 'feedback':
-          return void c.feedback(frame.responseId, frame.value).catch((err: unknown) => {
-            log.error({ err }, 'could not store tutor feedback');
-            sendError(new TutorError('internal', 'The feedback could not be stored; please try again.'));
-          });
-      }
+      c.receive(frame);
     };
 
     // Listen before any async work, and replay what arrived while the token and topic were checked.

@@ -1,32 +1,6 @@
 import { Type, type Static } from 'typebox';
 
-// ---- Tutor socket, client → server. Extra fields are ignored, as the old server did. ----
-
-const Speak = Type.Optional(Type.Boolean({ description: 'Also speak the answer (mp3 audio frames).' }));
-
-export const TextQuestion = Type.Object({
-  data: Type.String({ minLength: 1, maxLength: 4000, description: 'The question, 1–4000 characters.' }),
-  speak: Speak,
-});
-export type TextQuestion = Static<typeof TextQuestion>;
-
-export const AudioQuestion = Type.Object({
-  // The decoded size limit (TUTOR_AUDIO_MAX_BYTES) is checked by the audio decoder, which answers bad_audio.
-  audio: Type.String({ minLength: 1, description: 'data:audio/<type>;base64,<bytes> (wav, webm, mp3, m4a/mp4, ogg, flac).' }),
-  speak: Speak,
-});
-export type AudioQuestion = Static<typeof AudioQuestion>;
-
-export const SimpleCommand = Type.Object({ command: Type.Union([Type.Literal('ping'), Type.Literal('stop')]) });
-export type SimpleCommand = Static<typeof SimpleCommand>;
-
-export const FeedbackCommand = Type.Object({
-  command: Type.Union([Type.Literal('thumb-up'), Type.Literal('thumb-down')]),
-  responseId: Type.String({ minLength: 1, maxLength: 64, description: 'The id of the answer being rated.' }),
-});
-export type FeedbackCommand = Static<typeof FeedbackCommand>;
-
-export type FeedbackValue = FeedbackCommand['command'];
+// The socket's messages are in src/tutor/protocol.ts.
 
 // ---- REST ----
 

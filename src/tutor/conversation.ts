@@ -1,8 +1,8 @@
-import type { FeedbackValue } from '../schemas/tutor.js';
-import type { SendFrame } from './frames.js';
+import { assertNever } from '../assert-never.js';
+import { frames, type ClientFrame, type FeedbackValue, type Question, type SendFrame } from './protocol.js';
 import type { QuestionLimiter } from './question-limiter.js';
 import { TutorError } from './tutor-error.js';
-import { TutorTurn, type ConversationScope, type Question, type TurnServices } from './turn.js';
+import { TutorTurn, type ConversationScope, type TurnServices } from './turn.js';
 
 export interface ConversationLimits {
   /** Turns allowed to wait behind the running one. */
@@ -12,7 +12,7 @@ export interface ConversationLimits {
 
 /**
  * One learner's tutor socket: questions become turns that run one at a time, in order. The socket
- * handler only forwards validated client frames here; every frame back goes through `send`.
+ * only forwards validated client frames to `receive`; every frame back goes through `send`.
  */
 export class TutorConversation {
   private running: TutorTurn | null = null;
@@ -26,6 +26,25 @@ export class TutorConversation {
     private readonly send: SendFrame,
     private readonly limits: ConversationLimits,
   ) {}
+
+  /** Dispatches one client frame; a message type added to the protocol must be handled here to compile. */
+  receive(frame: ClientFrame): void {
+    switch (frame.kind) {
+      case 'question':
+        return this.ask(frame.question);
+      case 'stop':
+        return this.stop();
+      case 'ping':
+        return this.ping();
+      case 'feedback':
+        return void this.feedback(frame.responseId, frame.value).catch((err: unknown) => {
+          this.services.log.error({ err }, 'could not store tutor feedback');
+          this.send(frames.error(new TutorError('internal', 'The feedback could not be stored; please try again.')));
+        });
+      default:
+        return assertNever(frame, 'tutor client frame');
+    }
+  }
 
   ask(question: Question): void {
     if (this.closed) return;
@@ -46,15 +65,15 @@ export class TutorConversation {
   }
 
   ping(): void {
-    this.send({ type: 'pong', error: false, message: 'pong' });
+    this.send(frames.pong());
   }
 
   async feedback(responseId: string, value: FeedbackValue): Promise<void> {
     const stored = await this.services.history.setFeedback(this.scope.userId, responseId, value);
     if (stored) {
-      this.send({ type: 'feedback', error: false, responseId, value });
+      this.send(frames.feedback(responseId, value));
     } else {
-      this.send({ type: 'error', error: true, code: 'not_found', message: `There is no answer with responseId "${responseId}" in your history.` });
+      this.send(frames.error(new TutorError('not_found', `There is no answer with responseId "${responseId}" in your history.`)));
     }
   }
 

@@ -4,15 +4,14 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { Clock } from '../clock.js';
 import type { GrammarTopic } from '../db/types.js';
 import { decodeAudioDataUrl, type DecodedAudio } from './audio-question.js';
-import type { SendFrame, TutorFrame, TutorLog } from './frames.js';
+import { frames, type Question, type SendFrame, type TutorFrame } from './protocol.js';
+import type { TutorLog } from './tutor-log.js';
 import type { TurnStatus, TutorHistory } from './history.js';
 import { isAbort, providerError, StreamStalledError } from './provider-errors.js';
 import { SentenceSplitter } from './sentences.js';
 import { SpokenAnswer } from './spoken-answer.js';
 import { aiUnavailable, TutorError } from './tutor-error.js';
 import { systemInstructions } from './instructions.js';
-
-export type Question = { kind: 'text'; text: string; speak: boolean } | { kind: 'audio'; dataUrl: string; speak: boolean };
 
 export interface TutorSettings {
   chatModel: string;
@@ -133,7 +132,7 @@ export class TutorTurn {
       throw providerError(err, 'understand the audio');
     }
     if (!text) throw new TutorError('no_speech', 'No speech was heard in the recording; please try again.');
-    this.send({ type: 'transcription', error: false, audio_text: text, id: this.id });
+    this.send(frames.transcription(this.id, text));
     return text;
   }
 
@@ -149,7 +148,7 @@ export class TutorTurn {
     const spoken = this.question.speak
       ? new SpokenAnswer(
           (sentence, s) => this.speak(openai, sentence, s),
-          (index, bytes) => this.send({ type: 'audio', error: false, audio: bytes.toString('base64'), format: 'mp3', index, id: this.id }),
+          (index, bytes) => this.send(frames.audio(this.id, index, bytes)),
           signal,
         )
       : null;
@@ -165,7 +164,7 @@ export class TutorTurn {
           const piece = chunk.choices[0]?.delta?.content;
           if (!piece || signal.aborted) continue;
           onPiece(piece);
-          this.send({ type: 'delta', error: false, message: piece, id: this.id });
+          this.send(frames.delta(this.id, piece));
           if (splitter) for (const sentence of splitter.push(piece)) spoken!.say(sentence);
         }
       } finally {
@@ -198,11 +197,11 @@ export class TutorTurn {
   }
 
   private fail(error: TutorError): void {
-    this.send({ type: 'error', error: true, code: error.code, message: error.message, id: this.id });
+    this.send(frames.error(error, this.id));
   }
 
   private complete(): void {
-    this.send({ type: 'completed', error: false, message: 'completed.', id: this.id });
+    this.send(frames.completed(this.id));
     this.ended = true;
   }
 

@@ -1,17 +1,21 @@
+import { Type, type Static } from 'typebox';
+
 /** Codes a tutor client can act on (`error` frames). */
-export type TutorErrorCode =
-  | 'bad_json'
-  | 'invalid_message'
-  | 'bad_audio'
-  | 'no_speech'
-  | 'busy'
-  | 'rate_limited'
-  | 'not_found'
-  | 'ai_unavailable'
-  | 'ai_timeout'
-  | 'ai_rate_limited'
-  | 'ai_failed'
-  | 'internal';
+export const TutorErrorCode = Type.Union([
+  Type.Literal('bad_json'),
+  Type.Literal('invalid_message'),
+  Type.Literal('bad_audio'),
+  Type.Literal('no_speech'),
+  Type.Literal('busy'),
+  Type.Literal('rate_limited'),
+  Type.Literal('not_found'),
+  Type.Literal('ai_unavailable'),
+  Type.Literal('ai_timeout'),
+  Type.Literal('ai_rate_limited'),
+  Type.Literal('ai_failed'),
+  Type.Literal('internal'),
+]);
+export type TutorErrorCode = Static<typeof TutorErrorCode>;
 
 /** A failure that becomes one `error` frame: a stable code and a sentence. */
 export class TutorError extends Error {

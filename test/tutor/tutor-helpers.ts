@@ -3,6 +3,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 import { login, type Session } from '../helpers/http.js';
 import { startServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
 import { openSocket, type TestSocket } from '../helpers/ws-client.js';
+import { tutorFrame } from '../../src/tutor/protocol.js';
 
 export interface TutorWorld {
   server: TestServer;
@@ -43,6 +44,9 @@ export async function turnFrames(socket: TestSocket, id?: string, timeoutMs = 50
   while (frames.at(-1)?.message !== 'completed.') {
     frames.push(await socket.next((m) => m?.id === turnId, timeoutMs));
   }
+  // Every frame a client sees matches the protocol module's schema.
+  const stray = frames.find((f) => !tutorFrame.Check(f));
+  if (stray) throw new Error(`frame outside the tutor protocol: ${JSON.stringify(stray).slice(0, 200)}`);
   return frames;
 }
 

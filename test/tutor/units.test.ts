@@ -1,7 +1,7 @@
 // Domain pieces without a server: sentence splitting for speech, audio data URLs, client frames.
 import t from 'tap';
 import { decodeAudioDataUrl } from '../../src/tutor/audio-question.js';
-import { parseClientFrame } from '../../src/tutor/client-frame.js';
+import { parseClientFrame } from '../../src/tutor/protocol.js';
 import { SentenceSplitter } from '../../src/tutor/sentences.js';
 import { TutorError } from '../../src/tutor/tutor-error.js';
 

@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+import type { Point, ShapeType } from '../whiteboard/drawing.js';
 
 /** Timestamps are written by the application clock and read back as Date. */
 type Timestamp = ColumnType<Date, Date, Date>;
@@ -45,9 +46,9 @@ export interface DrawingsTable {
   id: string;
   room_id: string;
   seq: number;
-  shape_type: string;
-  /** JSON text of `{x,y}[]`; jsonb in the database. */
-  points: ColumnType<unknown, string, string>;
+  shape_type: ShapeType;
+  /** jsonb: read back parsed, written as JSON text. */
+  points: JSONColumnType<Point[]>;
   color: string;
   stroke_width: number;
   x: number | null;

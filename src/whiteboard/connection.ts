@@ -1,4 +1,5 @@
-import { MessageError, parseClientMessage, type ClientMessage } from './messages.js';
+import { assertNever } from '../assert-never.js';
+import { encode, frame, MessageError, parseClientMessage, type ClientMessage } from './protocol.js';
 import type { Participant } from './participant.js';
 import type { MessageRateLimiter } from './rate-limiter.js';
 import type { Room, RoomLog } from './room.js';
@@ -71,7 +72,7 @@ export class WhiteboardConnection {
     if (this.closed) return;
     switch (msg.type) {
       case 'ping':
-        p.send('{"type":"pong"}');
+        p.send(encode(frame('pong', {})));
         return;
       case 'join_room': {
         const current = this.rooms.get(msg.roomId);
@@ -106,7 +107,12 @@ export class WhiteboardConnection {
         await this.registry.leave(room, p);
         return;
       }
-      default: {
+      case 'draw':
+      case 'delete_drawing':
+      case 'clear_canvas':
+      case 'clear_room':
+      case 'ai_generate_image':
+      case 'cursor': {
         const room = this.rooms.get(msg.roomId);
         if (!room) {
           const ref = msg.type === 'draw' ? msg.clientRef : undefined;
@@ -114,7 +120,10 @@ export class WhiteboardConnection {
           return;
         }
         room.handle(p, msg);
+        return;
       }
+      default:
+        assertNever(msg);
     }
   }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, DrawingRow } from '../db/types.js';
-import { drawingFromRow, type Drawing, type DrawingShape } from './drawing.js';
+import type { Drawing, DrawingShape } from './drawing.js';
+import { drawingFromRow, drawingToRow } from './drawing-row.js';
 
 /** One ordered room event to store; the writer gives it the room's next seq. */
 export type WriteOp =
@@ -248,25 +249,7 @@ export class DrawingWriter {
     }
 
     if (seq === room.seq) return results;
-    const rows = [...inserts.values()].map((d) => ({
-      id: d.id,
-      room_id: roomId,
-      seq: d.seq,
-      shape_type: d.shapeType,
-      points: JSON.stringify(d.points),
-      color: d.color,
-      stroke_width: d.strokeWidth,
-      x: d.x,
-      y: d.y,
-      width: d.width,
-      height: d.height,
-      radius: d.radius,
-      text: d.text,
-      image_url: d.imageUrl,
-      user_id: d.userId,
-      client_ref: d.clientRef,
-      created_at: now,
-    }));
+    const rows = [...inserts.values()].map(({ clientRef, ...d }) => drawingToRow(d, clientRef));
     // Deletes go first, in a statement of their own: data-modifying CTEs of one statement run in
     // no fixed order, and a redraw of a deleted clientRef would hit the unique index if its insert
     // ran first. What the batch drew before a clear or delete never reaches the table; what it drew

@@ -1,83 +1,82 @@
-import type { DrawingRow } from '../db/types.js';
+import { Type, type Static, type TNull, type TSchema, type TUnion } from 'typebox';
+
+/*
+ * A drawing, spelled once: the fields a client sets (with their limits), and the stored drawing
+ * every client receives, both TypeBox schemas whose static types are the types the code uses.
+ */
 
 export const SHAPE_TYPES = ['line', 'rectangle', 'circle', 'arrow', 'text', 'hand', 'image'] as const;
 export type ShapeType = (typeof SHAPE_TYPES)[number];
 
-export interface Point {
-  x: number;
-  y: number;
+export const NO_NUL = '^[^\\u0000]*$';
+export const MAX_POINTS = 5000;
+export const MAX_TEXT = 2000;
+/** Finite (JSON's 1e400 parses to Infinity, which fails the bounds) and within ±1e6. */
+export const Coord = Type.Number({ minimum: -1e6, maximum: 1e6 });
+export const PointSchema = Type.Object({ x: Coord, y: Coord });
+export type Point = Static<typeof PointSchema>;
+
+/** Every drawing has these (defaults filled in when the client leaves them out). */
+const Look = {
+  shapeType: Type.Enum([...SHAPE_TYPES]),
+  points: Type.Array(PointSchema, { maxItems: MAX_POINTS }),
+  color: Type.String({ pattern: '^#[0-9a-fA-F]{6}$' }),
+  strokeWidth: Type.Number({ minimum: 1, maximum: 64 }),
+};
+
+/** Only some shapes use these: null on a stored drawing when the client left them out. */
+const Placement = {
+  x: Coord,
+  y: Coord,
+  width: Coord,
+  height: Coord,
+  radius: Coord,
+  text: Type.String({ maxLength: MAX_TEXT, pattern: NO_NUL }),
+  // Never javascript: or data: — only web addresses and this server's stored pictures.
+  imageUrl: Type.String({ maxLength: 2048, pattern: '^(https?://[^\\s]+|/api/v1/images/[A-Za-z0-9_-]+)$' }),
+};
+type PlacementKey = keyof typeof Placement;
+const PLACEMENT_KEYS = Object.keys(Placement) as PlacementKey[];
+
+function nullable<P extends Record<string, TSchema>>(props: P): { [K in keyof P]: TUnion<[P[K], TNull]> } {
+  return Object.fromEntries(Object.entries(props).map(([k, t]) => [k, Type.Union([t, Type.Null()])])) as { [K in keyof P]: TUnion<[P[K], TNull]> };
 }
 
-/** What a client may set on a drawing, defaults applied. */
-export interface DrawingShape {
-  shapeType: ShapeType;
-  points: Point[];
-  color: string;
-  strokeWidth: number;
-  x: number | null;
-  y: number | null;
-  width: number | null;
-  height: number | null;
-  radius: number | null;
-  text: string | null;
-  imageUrl: string | null;
-}
+/** What a `draw` message may set, every field optional. */
+export const DrawingInputSchema = Type.Partial(Type.Object({ ...Look, ...Placement }));
+export type DrawingInput = Static<typeof DrawingInputSchema>;
 
-/** A drawing as every client sees it (the `Drawing` of `draw` and `room_state` frames). */
-export interface Drawing extends DrawingShape {
-  id: string;
-  roomId: string;
-  seq: number;
-  userId: string;
-  userName: string;
-  createdAt: string;
-}
+/** What a client sets on a drawing, defaults applied. */
+export const DrawingShapeSchema = Type.Object({ ...Look, ...nullable(Placement) });
+export type DrawingShape = Static<typeof DrawingShapeSchema>;
+
+/** A drawing as every client receives it. */
+export const DrawingSchema = Type.Object(
+  {
+    id: Type.String(),
+    roomId: Type.String(),
+    seq: Type.Integer({ description: "The room's clock when the drawing was stored." }),
+    ...DrawingShapeSchema.properties,
+    userId: Type.String(),
+    userName: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Drawing' },
+);
+export type Drawing = Static<typeof DrawingSchema>;
 
 export const DEFAULT_COLOR = '#000000';
 export const DEFAULT_STROKE_WIDTH = 2;
 
-/** Fills the defaults (`line`, black, width 2, no points) into a validated draw message. */
-export function shapeOf(msg: Partial<DrawingShape> & { points?: Point[] }): DrawingShape {
+/** Fills the defaults (`line`, black, width 2, no points, null placement) into validated input. */
+export function shapeOf(input: DrawingInput): DrawingShape {
+  const placement = Object.fromEntries(PLACEMENT_KEYS.map((k) => [k, input[k] ?? null])) as Pick<DrawingShape, PlacementKey>;
   return {
-    shapeType: msg.shapeType ?? 'line',
+    shapeType: input.shapeType ?? 'line',
     // Copy only x and y: extra keys a client puts on a point are never stored.
-    points: (msg.points ?? []).map((p) => ({ x: p.x, y: p.y })),
-    color: msg.color ?? DEFAULT_COLOR,
-    strokeWidth: msg.strokeWidth ?? DEFAULT_STROKE_WIDTH,
-    x: msg.x ?? null,
-    y: msg.y ?? null,
-    width: msg.width ?? null,
-    height: msg.height ?? null,
-    radius: msg.radius ?? null,
-    text: msg.text ?? null,
-    imageUrl: msg.imageUrl ?? null,
-  };
-}
-
-/** jsonb comes back parsed from pg and PGlite alike; a string is tolerated all the same. */
-function pointsOf(value: unknown): Point[] {
-  const v = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  return Array.isArray(v) ? (v as Point[]) : [];
-}
-
-export function drawingFromRow(row: DrawingRow, userName: string): Drawing {
-  return {
-    id: row.id,
-    roomId: row.room_id,
-    seq: row.seq,
-    shapeType: row.shape_type as ShapeType,
-    points: pointsOf(row.points),
-    color: row.color,
-    strokeWidth: row.stroke_width,
-    x: row.x,
-    y: row.y,
-    width: row.width,
-    height: row.height,
-    radius: row.radius,
-    text: row.text,
-    imageUrl: row.image_url,
-    userId: row.user_id,
-    userName,
-    createdAt: new Date(row.created_at).toISOString(),
+    points: (input.points ?? []).map((p) => ({ x: p.x, y: p.y })),
+    color: input.color ?? DEFAULT_COLOR,
+    strokeWidth: input.strokeWidth ?? DEFAULT_STROKE_WIDTH,
+    ...placement,
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Member } from './room-bus.js';
+import { encode, frame, type ErrorCode, type Member } from './protocol.js';
 
 /** The part of a WebSocket a participant needs (the `ws` socket fits it). */
 export interface SocketLike {
@@ -87,11 +87,9 @@ export class Participant {
     return new Promise((resolve) => this.socket.send(frame, () => resolve()));
   }
 
-  sendError(code: string, message: string, details: ErrorDetails = {}): void {
-    const frame: Record<string, unknown> = { type: 'error', code, message };
-    if (details.ref !== undefined) frame.ref = details.ref;
-    if (details.roomId !== undefined) frame.roomId = details.roomId;
-    this.send(JSON.stringify(frame));
+  sendError(code: ErrorCode, message: string, details: ErrorDetails = {}): void {
+    const { ref, roomId } = details;
+    this.send(encode(frame('error', { code, message, ...(ref === undefined ? {} : { ref }), ...(roomId === undefined ? {} : { roomId }) })));
   }
 
   close(code: number, reason: string): void {

@@ -1,13 +1,11 @@
-/** A member of a room as other members see them: a user, however many tabs they have open. */
-export interface Member {
-  id: string;
-  name: string;
-}
+import type { Member, ServerMessage } from './protocol.js';
+
+export type { Member };
 
 /** One event for a room's sockets, serialized once however many receive it. */
 export interface RoomEvent {
-  /** The JSON frame every receiver gets. */
-  frame: string;
+  /** The frame every receiver gets (encoded once by each room object that delivers it). */
+  message: ServerMessage;
   /** The room's seq for ordered events (draw, delete, clear, AI picture). */
   seq?: number;
   /** Cursor moves: never queued for a joiner, dropped first for a slow receiver. */
@@ -15,7 +13,7 @@ export interface RoomEvent {
   /** Not sent to any socket of this user (cursors go to the others only). */
   exceptUserId?: string;
   /** The socket that caused the event gets this frame instead (its `clientRef` echoed). */
-  origin?: { connectionId: string; frame: string };
+  origin?: { connectionId: string; message: ServerMessage };
 }
 
 /**

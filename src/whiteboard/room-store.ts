@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, RoomRow } from '../db/types.js';
-import { drawingFromRow, type Drawing } from './drawing.js';
+import type { Drawing } from './drawing.js';
+import { drawingFromRow } from './drawing-row.js';
 
 /** A room as the REST API and the socket describe it. */
 export interface RoomInfo {

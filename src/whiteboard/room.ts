@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ImageGenerationError, ImageQuotaError, type ImageStudio } from '../images/image-studio.js';
+import { ImageGenerationError, ImageQuotaError, type ImageFailureCode, type ImageStudio } from '../images/image-studio.js';
 import { shapeOf, type Drawing } from './drawing.js';
 import type { DrawingWriter, WriteResult } from './drawing-writer.js';
-import type { AiGenerateImage, RoomMessage } from './messages.js';
+import { assertNever } from '../assert-never.js';
+import { encode, frame, type ClientMessageOf, type RoomMessage } from './protocol.js';
 import type { Participant } from './participant.js';
 import type { RoomBus, RoomEvent } from './room-bus.js';
 import type { RoomInfo, RoomStore } from './room-store.js';
@@ -108,7 +109,7 @@ export class Room {
     const p = seat.participant;
     if (announce) {
       const first = await this.deps.bus.addPresence(this.id, p.user, p.connectionId);
-      if (first) this.publish({ frame: JSON.stringify({ type: 'member_joined', roomId: this.id, user: p.user }), exceptUserId: p.user.id });
+      if (first) this.publish({ message: frame('member_joined', { roomId: this.id, user: p.user }), exceptUserId: p.user.id });
     }
     // Read the seq first: every drawing up to it is committed, and everything after it reaches
     // this seat through `pending`, so nothing is missed or shown twice.
@@ -124,7 +125,7 @@ export class Room {
       for (let i = 0; i < frames.length; i++) {
         if (this.seats.get(p.connectionId) !== seat || !p.isOpen) return;
         const last = complete && i === frames.length - 1;
-        await p.sendAndWait(JSON.stringify({ type: 'room_state', roomId: this.id, seq, members, drawings: frames[i], complete: last }));
+        await p.sendAndWait(encode(frame('room_state', { roomId: this.id, seq, members, drawings: frames[i]!, complete: last })));
       }
       if (complete) break;
       after = drawings[drawings.length - 1]!.seq;
@@ -147,7 +148,7 @@ export class Room {
     const had = this.seats.delete(p.connectionId);
     // Presence is forgotten even for a seat already dropped (a failed snapshot), never leaked.
     const last = await this.deps.bus.removePresence(this.id, p.user.id, p.connectionId);
-    if (last) this.publish({ frame: JSON.stringify({ type: 'member_left', roomId: this.id, user: p.user }) });
+    if (last) this.publish({ message: frame('member_left', { roomId: this.id, user: p.user }) });
     return had;
   }
 
@@ -173,15 +174,13 @@ export class Room {
         this.write(p, { kind: 'clear', roomId: this.id, userId: p.user.id });
         return;
       case 'cursor':
-        this.publish({
-          frame: JSON.stringify({ type: 'cursor', roomId: this.id, userId: p.user.id, x: msg.x, y: msg.y }),
-          volatile: true,
-          exceptUserId: p.user.id,
-        });
+        this.publish({ message: frame('cursor', { roomId: this.id, userId: p.user.id, x: msg.x, y: msg.y }), volatile: true, exceptUserId: p.user.id });
         return;
       case 'ai_generate_image':
         void this.generateImage(p, msg);
         return;
+      default:
+        assertNever(msg);
     }
   }
 
@@ -204,22 +203,22 @@ export class Room {
     const roomId = this.id;
     switch (result.kind) {
       case 'drawn': {
-        const frame = { type: 'draw', roomId, seq: result.seq, drawing: result.drawing };
+        const fields = { roomId, seq: result.seq, drawing: result.drawing };
         this.publish({
-          frame: JSON.stringify(frame),
+          message: frame('draw', fields),
           seq: result.seq,
-          origin: clientRef === undefined ? undefined : { connectionId: p.connectionId, frame: JSON.stringify({ ...frame, clientRef }) },
+          origin: clientRef === undefined ? undefined : { connectionId: p.connectionId, message: frame('draw', { ...fields, clientRef }) },
         });
         return;
       }
       case 'duplicate':
-        p.send(JSON.stringify({ type: 'draw', roomId, seq: result.drawing.seq, drawing: result.drawing, clientRef }));
+        p.send(encode(frame('draw', { roomId, seq: result.drawing.seq, drawing: result.drawing, ...(clientRef === undefined ? {} : { clientRef }) })));
         return;
       case 'deleted':
-        this.publish({ frame: JSON.stringify({ type: 'delete_drawing', roomId, seq: result.seq, drawingId: result.drawingId }), seq: result.seq });
+        this.publish({ message: frame('delete_drawing', { roomId, seq: result.seq, drawingId: result.drawingId }), seq: result.seq });
         return;
       case 'cleared':
-        this.publish({ frame: JSON.stringify({ type: 'clear_canvas', roomId, seq: result.seq, userId: p.user.id }), seq: result.seq });
+        this.publish({ message: frame('clear_canvas', { roomId, seq: result.seq, userId: p.user.id }), seq: result.seq });
         return;
       case 'refused':
         p.sendError(result.code, result.message, { roomId, ref: clientRef });
@@ -228,7 +227,7 @@ export class Room {
   }
 
   /** An AI picture: claim, announce, generate, store as an `image` drawing, announce the result. */
-  private async generateImage(p: Participant, msg: AiGenerateImage): Promise<void> {
+  private async generateImage(p: Participant, msg: ClientMessageOf<'ai_generate_image'>): Promise<void> {
     const roomId = this.id;
     const studio = this.deps.images;
     if (!studio) {
@@ -248,19 +247,12 @@ export class Room {
     }
     const requestId = randomUUID();
     const prompt = msg.prompt.trim();
-    const failed = (code: string, content: string) =>
-      this.publish({ frame: JSON.stringify({ type: 'ai_message', roomId, requestId, content, error: true, code }) });
+    const failed = (code: ImageFailureCode, content: string) => this.publish({ message: frame('ai_message', { roomId, requestId, content, error: true, code }) });
+    const area = { x: msg.x ?? AI_DEFAULTS.x, y: msg.y ?? AI_DEFAULTS.y, width: msg.width ?? AI_DEFAULTS.width, height: msg.height ?? AI_DEFAULTS.height };
     try {
-      this.publish({ frame: JSON.stringify({ type: 'ai_generating', roomId, requestId, prompt, userId: p.user.id }) });
+      this.publish({ message: frame('ai_generating', { roomId, requestId, prompt, userId: p.user.id, ...area }) });
       const image = await studio.generate(prompt, { userId: p.user.id, roomId });
-      const shape = shapeOf({
-        shapeType: 'image',
-        imageUrl: image.imageUrl,
-        x: msg.x ?? AI_DEFAULTS.x,
-        y: msg.y ?? AI_DEFAULTS.y,
-        width: msg.width ?? AI_DEFAULTS.width,
-        height: msg.height ?? AI_DEFAULTS.height,
-      });
+      const shape = shapeOf({ shapeType: 'image', imageUrl: image.imageUrl, ...area });
       const result = await this.deps.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null });
       if (result.kind === 'drawn') this.publishPicture(requestId, prompt, image.imageUrl, image.placeholder, result.drawing);
       else if (result.kind === 'refused') {
@@ -281,17 +273,8 @@ export class Room {
   }
 
   private publishPicture(requestId: string, prompt: string, imageUrl: string, placeholder: boolean, drawing: Drawing): void {
-    const frame = {
-      type: 'ai_message',
-      roomId: this.id,
-      requestId,
-      content: `Generated image for: "${prompt}"`,
-      imageUrl,
-      drawing,
-      seq: drawing.seq,
-      placeholder,
-    };
-    this.publish({ frame: JSON.stringify(frame), seq: drawing.seq });
+    const content = `Generated image for: "${prompt}"`;
+    this.publish({ message: frame('ai_message', { roomId: this.id, requestId, content, imageUrl, drawing, seq: drawing.seq, placeholder }), seq: drawing.seq });
   }
 
   private publish(event: RoomEvent): void {
@@ -302,7 +285,7 @@ export class Room {
   private readonly encoded = new WeakMap<RoomEvent, Buffer>();
   private bytesOf(event: RoomEvent): Buffer {
     let bytes = this.encoded.get(event);
-    if (!bytes) this.encoded.set(event, (bytes = Buffer.from(event.frame)));
+    if (!bytes) this.encoded.set(event, (bytes = Buffer.from(encode(event.message))));
     return bytes;
   }
 
@@ -330,7 +313,7 @@ export class Room {
   }
 
   private frameFor(p: Participant, event: RoomEvent): string | Buffer {
-    return event.origin?.connectionId === p.connectionId ? event.origin.frame : this.bytesOf(event);
+    return event.origin?.connectionId === p.connectionId ? encode(event.origin.message) : this.bytesOf(event);
   }
 
   private sendTo(p: Participant, event: RoomEvent): void {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { SHAPE_TYPES } from './drawing.js';
+import { DrawingSchema } from './drawing.js';
 
 /** REST shapes of rooms and drawings, shared by validation and the OpenAPI document. */
 
@@ -33,31 +33,6 @@ export const DrawingsQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 500, description: `Drawings per page, 1–${MAX_PAGE}; a larger value is refused, never silently capped.` })),
   },
   { additionalProperties: false },
-);
-
-const Nullable = <T extends ReturnType<typeof Type.Number> | ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-export const DrawingSchema = Type.Object(
-  {
-    id: Type.String(),
-    roomId: Type.String(),
-    seq: Type.Integer({ description: "The room's clock when the drawing was stored." }),
-    shapeType: Type.Enum([...SHAPE_TYPES]),
-    points: Type.Array(Type.Object({ x: Type.Number(), y: Type.Number() })),
-    color: Type.String(),
-    strokeWidth: Type.Number(),
-    x: Nullable(Type.Number()),
-    y: Nullable(Type.Number()),
-    width: Nullable(Type.Number()),
-    height: Nullable(Type.Number()),
-    radius: Nullable(Type.Number()),
-    text: Nullable(Type.String()),
-    imageUrl: Nullable(Type.String()),
-    userId: Type.String(),
-    userName: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'Drawing' },
 );
 
 export const DrawingsPage = Type.Object({

@@ -1,3 +1,5 @@
+import tap from 'tap';
+import { isServerMessage } from '../../src/whiteboard/protocol.js';
 import { login, request, type Session } from '../helpers/http.js';
 import type { TestServer } from '../helpers/server.js';
 import { openSocket, type TestSocket } from '../helpers/ws-client.js';
@@ -16,8 +18,19 @@ export function newUser(server: TestServer, name = 'user'): Promise<Session> {
   return login(server, `${name}${counter}-${process.pid}@example.com`);
 }
 
-export function connect(server: TestServer, session: Session): Promise<TestSocket> {
-  return openSocket(`${server.wsUrl}/ws?token=${encodeURIComponent(session.access)}`);
+/** A whiteboard socket; any frame the protocol module does not describe fails the test file. */
+export async function connect(server: TestServer, session: Session): Promise<TestSocket> {
+  const sock = await openSocket(`${server.wsUrl}/ws?token=${encodeURIComponent(session.access)}`);
+  sock.ws.on('message', (data, isBinary) => {
+    let msg: unknown;
+    try {
+      msg = isBinary ? data : JSON.parse(data.toString());
+    } catch {
+      msg = data.toString();
+    }
+    if (!isServerMessage(msg)) tap.fail(`a frame outside the whiteboard protocol: ${JSON.stringify(msg).slice(0, 300)}`);
+  });
+  return sock;
 }
 
 /** Reads every room_state frame of one join until `complete:true`. */

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { InProcessConnectionCounter, MessageRateLimiter } from '../../src/whiteboard/rate-limiter.js';
 import { InProcessRoomBus } from '../../src/whiteboard/room-bus.js';
+import { frame } from '../../src/whiteboard/protocol.js';
 
 t.test('message rate limiter: burst, steady refill, disconnect on persistent excess', async (t) => {
   let now = 0;
@@ -51,11 +52,14 @@ t.test('in-process bus: presence per user across connections, fan-out in publish
   t.equal(await bus.removePresence('r', 'u1', 'c2'), true, 'last socket: left');
   t.same(await bus.members('r'), []);
   const got: string[] = [];
-  const off = bus.subscribe('r', (e) => got.push(e.frame));
-  bus.publish('r', { frame: 'a' });
-  bus.publish('other', { frame: 'x' });
-  bus.publish('r', { frame: 'b' });
+  const event = (roomId: string) => ({ message: frame('clear_canvas', { roomId, seq: 1, userId: 'u1' }) });
+  const a = event('a');
+  const b = event('b');
+  const off = bus.subscribe('r', (e) => got.push(e === a ? 'a' : e === b ? 'b' : 'other'));
+  bus.publish('r', a);
+  bus.publish('other', event('x'));
+  bus.publish('r', b);
   off();
-  bus.publish('r', { frame: 'c' });
+  bus.publish('r', event('c'));
   t.same(got, ['a', 'b']);
 });

@@ -14,6 +14,7 @@ import openaiPlugin from './plugins/openai.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import swaggerPlugin from './plugins/swagger.js';
 import websocketPlugin from './plugins/websocket.js';
+import socketTransportPlugin from './plugins/socket-transport.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import imagesPlugin from './plugins/images.js';
@@ -74,6 +75,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(websocketPlugin);
   await app.register(swaggerPlugin);
   await app.register(accountsPlugin);
+  await app.register(socketTransportPlugin);
   await app.register(imagesPlugin);
   await app.register(tutorPlugin);
   await app.register(whiteboardPlugin);

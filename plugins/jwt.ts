@@ -10,6 +10,8 @@ import { AppError } from '../src/errors.js';
 export interface AuthUser {
   id: string;
   email: string;
+  /** The login this token belongs to, when the token names one. */
+  sid?: string;
 }
 
 declare module '@fastify/jwt' {
@@ -39,7 +41,8 @@ function toUser(claims: unknown): AuthUser {
   if (!c || c.typ !== 'access' || typeof c.sub !== 'string' || typeof c.email !== 'string') {
     throw unauthorized('This is not an access token');
   }
-  return { id: c.sub, email: c.email };
+  const sid = (c as { sid?: unknown }).sid;
+  return { id: c.sub, email: c.email, ...(typeof sid === 'string' ? { sid } : {}) };
 }
 
 export default fp(

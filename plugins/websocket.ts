@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
-import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { durationMs } from '../src/config.js';
 
@@ -11,13 +10,6 @@ declare module 'fastify' {
     /** Pings the socket every WS_HEARTBEAT_INTERVAL and terminates it when a ping goes unanswered. */
     watchHeartbeat(socket: WebSocket): void;
   }
-}
-
-/** The access token of a socket request: `?token=` (browsers cannot set headers) or `Authorization: Bearer`. */
-export function socketToken(req: FastifyRequest): string | undefined {
-  const query = req.query as Record<string, unknown> | undefined;
-  if (typeof query?.token === 'string' && query.token) return query.token;
-  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
 /** How long shutdown waits for peers to answer the 1001 close frame before dropping them. */

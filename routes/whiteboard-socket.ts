@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Duplex } from 'node:stream';
-import type { RawData, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { clientIp } from '../plugins/rate-limit.js';
-import { socketToken } from '../plugins/websocket.js';
-import { EarlyFrames, frameLength } from './early-frames.js';
 import { WhiteboardConnection } from '../src/whiteboard/connection.js';
 import { Participant, type SocketLike } from '../src/whiteboard/participant.js';
 import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
@@ -28,62 +26,33 @@ function corkable(socket: WebSocket): SocketLike {
 const EARLY_BYTES_LIMIT = 1024 * 1024;
 
 /**
- * GET /ws — the whiteboard socket. Authenticates, then hands every frame to a
- * WhiteboardConnection; pings every WS_HEARTBEAT_INTERVAL and drops sockets that stay silent.
+ * GET /ws — the whiteboard socket. The shared transport authenticates it; every frame then goes to
+ * a WhiteboardConnection, which sends through a Participant (its own 1013 limit drops cursors first).
  */
 const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config;
   const { registry, connections } = app.whiteboard;
-  const maxPayload = app.wsFrameLimits.whiteboard;
   const limits = { sendBufferLimit: c.WS_SEND_BUFFER_LIMIT, cursorDropAt: Math.min(64 * 1024, c.WS_SEND_BUFFER_LIMIT / 4) };
+  const spec = {
+    label: 'whiteboard',
+    maxFrameBytes: app.wsFrameLimits.whiteboard,
+    earlyFrames: { count: c.WS_RATE_BURST, bytes: EARLY_BYTES_LIMIT },
+  };
 
   app.get(
     '/ws',
     // Connections are counted per address below (and closed with a code browsers can see).
     { websocket: true, config: { rateLimit: false }, schema: { hide: true } },
     (socket, req) => {
-      // Listen before anything async: frames sent right after the upgrade wait here, not vanish.
-      const early = new EarlyFrames(socket, c.WS_RATE_BURST, EARLY_BYTES_LIMIT);
-      let connection: WhiteboardConnection | undefined;
-      socket.on('message', (data: RawData, isBinary: boolean) => {
-        // The shared ws server allows the tutor's larger frames; the whiteboard keeps its own limit.
-        if (frameLength(data) > maxPayload) return socket.close(1009, `Frame larger than ${maxPayload} bytes`);
-        if (connection) connection.receive(data, isBinary);
-        else early.keep(data, isBinary);
+      if (!connections.tryConnect(clientIp(req))) return socket.close(4029, 'Too many connections from your address; wait a minute');
+      app.acceptSocket(socket, req, {
+        ...spec,
+        open: (user) => {
+          const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
+          const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
+          return { receive: (data, isBinary) => connection.receive(data, isBinary), closed: () => void connection.close() };
+        },
       });
-      app.watchHeartbeat(socket);
-      socket.on('close', () => {
-        void connection?.close();
-      });
-
-      if (!connections.tryConnect(clientIp(req))) {
-        socket.close(4029, 'Too many connections from your address; wait a minute');
-        return;
-      }
-
-      void (async () => {
-        let user;
-        try {
-          const auth = await app.verifyAccessToken(socketToken(req));
-          user = await app.accounts.findById(auth.id);
-        } catch (err) {
-          if ((err as { statusCode?: number }).statusCode !== 401) {
-            // Not the client's fault (the database did not answer): say so, not "unauthorized".
-            req.log.error({ err }, 'whiteboard authentication failed');
-            socket.close(1011, 'The server could not check your token; try again');
-            return;
-          }
-        }
-        if (!user) {
-          socket.close(4001, 'Unauthorized: connect with a valid access token (?token= or Authorization: Bearer)');
-          return;
-        }
-        if (socket.readyState !== socket.OPEN) return;
-        const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
-        connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
-        const ready = connection;
-        early.replay((data, isBinary) => ready.receive(data, isBinary));
-      })();
     },
   );
 };

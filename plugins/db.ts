@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { sql, type Kysely } from 'kysely';
+import { durationMs } from '../src/config.js';
 import { connectDatabase, migrateToLatest } from '../src/db/connect.js';
 import type { Database } from '../src/db/types.js';
 
@@ -25,7 +26,14 @@ export interface DbPluginOptions {
 export default fp<DbPluginOptions>(
   async (app, opts) => {
     const { DATABASE_URL, PGLITE_DIR } = app.config;
-    const handle = await connectDatabase({ databaseUrl: DATABASE_URL, pgliteDir: PGLITE_DIR, schema: opts.schema, pgliteTemplate: opts.pgliteTemplate });
+    const handle = await connectDatabase({
+      databaseUrl: DATABASE_URL,
+      pgliteDir: PGLITE_DIR,
+      schema: opts.schema,
+      pgliteTemplate: opts.pgliteTemplate,
+      timeoutMs: durationMs(app.config.DATABASE_TIMEOUT),
+      log: app.log,
+    });
     try {
       const applied = await migrateToLatest(handle.db, opts.schema);
       if (applied.length) app.log.info({ migrations: applied }, 'database migrated');

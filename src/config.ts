@@ -15,6 +15,8 @@ export const ConfigSchema = Type.Object({
 
   DATABASE_URL: Type.String({ default: '' }),
   PGLITE_DIR: Type.String({ default: './data/pglite' }),
+  /** How long connecting to PostgreSQL or one query may take before it counts as failed. */
+  DATABASE_TIMEOUT: Type.String({ default: '10s' }),
 
   JWT_SECRET: Type.String({ default: '' }),
   ACCESS_TOKEN_TTL: Type.String({ default: '3d' }),
@@ -101,6 +103,7 @@ export function assertStartable(config: Config): void {
   durationMs(config.OTP_COOLDOWN, 'OTP_COOLDOWN');
   durationMs(config.OTP_VERIFY_WINDOW, 'OTP_VERIFY_WINDOW');
   durationMs(config.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT');
+  durationMs(config.DATABASE_TIMEOUT, 'DATABASE_TIMEOUT');
   durationMs(config.WS_HEARTBEAT_INTERVAL, 'WS_HEARTBEAT_INTERVAL');
   durationMs(config.WS_COMMIT_INTERVAL, 'WS_COMMIT_INTERVAL');
   durationMs(config.AI_IMAGE_DOWNLOAD_TIMEOUT, 'AI_IMAGE_DOWNLOAD_TIMEOUT');

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { migrationProvider } from '../../migrations/index.js';
+import { resilientPool, type DbLog } from './postgres-pool.js';
 import type { Database } from './types.js';
 
 export interface DbOptions {
@@ -16,6 +17,10 @@ export interface DbOptions {
   poolSize?: number;
   /** A PGlite data directory dump to start from (tests start from an already-migrated one). */
   pgliteTemplate?: Blob;
+  /** How long connecting or one query may take before it counts as failed (PostgreSQL). */
+  timeoutMs?: number;
+  /** Where connection loss and recovery are reported. */
+  log?: DbLog;
 }
 
 export interface DbHandle {
@@ -24,15 +29,21 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-const INT8_OID = 20;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** pg_stat_activity's application_name: the schema too when a test gives the app one of its own. */
+function applicationName(schema?: string): string {
+  return schema ? `inkwell ${schema}` : 'inkwell';
+}
 
 function postgresDialect(opts: DbOptions): Dialect {
-  const pool = new pg.Pool({
+  const pool = resilientPool({
     connectionString: opts.databaseUrl,
     max: opts.poolSize ?? 10,
-    // Counts come back as int8; they are small enough for a JS number.
-    types: { getTypeParser: (oid: number, format?: any) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) },
-    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    applicationName: applicationName(opts.schema),
+    schema: opts.schema,
+    log: opts.log,
   });
   return new PostgresDialect({ pool });
 }
@@ -52,7 +63,14 @@ export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
   if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema)) throw new Error(`bad schema name ${opts.schema}`);
   const kind = opts.databaseUrl ? 'postgres' : 'pglite';
   if (kind === 'postgres' && opts.schema) {
-    const admin = new pg.Client({ connectionString: opts.databaseUrl });
+    const admin = new pg.Client({
+      connectionString: opts.databaseUrl,
+      connectionTimeoutMillis: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      query_timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      fallback_application_name: applicationName(opts.schema),
+    });
+    // A connection dropped while this one-off client is open fails its query; without a listener it would end the process.
+    admin.on('error', () => {});
     await admin.connect();
     try {
       await admin.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"`);

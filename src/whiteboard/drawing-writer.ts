@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
+import { isConnectionError } from '../db/connection-error.js';
 import type { Database, DrawingRow } from '../db/types.js';
 import type { Drawing, DrawingShape } from './drawing.js';
 import { drawingFromRow, drawingToRow } from './drawing-row.js';
@@ -117,8 +118,9 @@ export class DrawingWriter {
     try {
       results = await this.db.transaction().execute((trx) => this.apply(trx, batch.map((p) => p.op)));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      // With the database unreachable every write fails alike: retrying each alone would only wait longer.
+      if (batch.length === 1 || isConnectionError(err)) {
+        for (const p of batch) p.reject(err);
         return;
       }
       // One bad write must not sink the others: retry each in a transaction of its own.

@@ -18,8 +18,8 @@ type Mode = 'pass' | 'cut' | 'stall';
 interface Pair {
   client: Socket;
   upstream: Socket;
-  /** Bytes held while stalled, per direction, delivered on restore. */
-  held: { toUpstream: Buffer[]; toClient: Buffer[] };
+  /** Bytes (and an end, as null) held while stalled, per direction, delivered on restore. */
+  held: { toUpstream: Array<Buffer | null>; toClient: Array<Buffer | null> };
 }
 
 /** Starts a proxy to `target`; connect to `host:port` instead of the target. */
@@ -34,12 +34,12 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     if (!pair.upstream.destroyed) pair.upstream.resetAndDestroy();
   };
 
-  const forward = (pair: Pair, from: Socket, to: Socket, held: Buffer[]) => {
+  const forward = (pair: Pair, from: Socket, to: Socket, held: Array<Buffer | null>) => {
     from.on('data', (chunk: Buffer) => {
       if (mode === 'stall') held.push(chunk);
       else if (mode === 'pass') to.write(chunk);
     });
-    from.on('end', () => to.end());
+    from.on('end', () => (mode === 'stall' ? held.push(null) : to.end()));
     from.on('error', () => kill(pair));
     from.on('close', () => kill(pair));
   };
@@ -74,9 +74,15 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     restore() {
       mode = 'pass';
+      const deliver = (held: Array<Buffer | null>, to: Socket) => {
+        for (const chunk of held.splice(0)) {
+          if (chunk) to.write(chunk);
+          else to.end();
+        }
+      };
       for (const pair of pairs) {
-        for (const chunk of pair.held.toUpstream.splice(0)) pair.upstream.write(chunk);
-        for (const chunk of pair.held.toClient.splice(0)) pair.client.write(chunk);
+        deliver(pair.held.toUpstream, pair.upstream);
+        deliver(pair.held.toClient, pair.client);
       }
     },
     async close() {

@@ -38,7 +38,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls a URL until it answers (or the process exits, or time runs out). */
-export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs = 120_000): Promise<void> {
   let done = false;
   proc.exited.then(() => (done = true));
   const until = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import accountsPlugin from './plugins/accounts.js';
 import dbPlugin from './plugins/db.js';
 import envPlugin from './plugins/env.js';
 import errorsPlugin from './plugins/errors.js';
+import inputValuePlugin from './plugins/input-value.js';
 import jwtPlugin from './plugins/jwt.js';
 import mailerPlugin from './plugins/mailer.js';
 import openaiPlugin from './plugins/openai.js';
@@ -66,6 +67,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
 
   app.decorate('clock', options.clock ?? systemClock);
   await app.register(errorsPlugin);
+  await app.register(inputValuePlugin);
   await app.register(envPlugin, { data: config });
   await app.register(dbPlugin, { schema: options.dbSchema, dropSchemaOnClose: options.dropSchemaOnClose, pgliteTemplate: options.pgliteTemplate });
   await app.register(jwtPlugin);

@@ -1,10 +1,12 @@
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
 import { Accounts } from '../src/auth/accounts.js';
 import { Login } from '../src/auth/login.js';
 import { OtpService } from '../src/auth/otp-service.js';
 import { TokenService } from '../src/auth/token-service.js';
 import type { Clock } from '../src/clock.js';
 import { durationMs } from '../src/config.js';
+import { AppError } from '../src/errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,6 +14,8 @@ declare module 'fastify' {
     accounts: Accounts;
     tokens: TokenService;
     login: Login;
+    /** onRequest hook of every REST route that needs a Bearer access token of an existing account. */
+    authenticate(req: FastifyRequest): Promise<void>;
   }
 }
 
@@ -33,6 +37,14 @@ export default fp(
     app.decorate('accounts', accounts);
     app.decorate('tokens', tokens);
     app.decorate('login', new Login(otp, accounts, tokens));
+    app.decorate('authenticate', async (req: FastifyRequest) => {
+      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (!m) throw new AppError(401, 'unauthorized', 'Send an access token as "Authorization: Bearer <token>"');
+      const user = await app.verifyAccessToken(m[1]);
+      // A valid token of an account that is gone (another database, a deleted user) is refused like a forged one.
+      if (!(await accounts.findById(user.id))) throw new AppError(401, 'unauthorized', 'This account no longer exists; log in again');
+      req.user = user;
+    });
   },
   { name: 'accounts', dependencies: ['db', 'jwt', 'mailer'] },
 );

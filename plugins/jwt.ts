@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
-import type { FastifyRequest } from 'fastify';
 import { resolveJwtSecret } from '../src/auth/jwt-secret.js';
 import { deriveKey } from '../src/auth/secrets.js';
 import type { AccessClaims, AccessSigner } from '../src/auth/token-service.js';
@@ -23,8 +22,6 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for routes that need a Bearer access token. */
-    authenticate(req: FastifyRequest): Promise<void>;
     /** Verifies an access token from any transport (socket query string, header). */
     verifyAccessToken(token: string | undefined): Promise<AuthUser>;
     signAccess: AccessSigner;
@@ -74,13 +71,6 @@ export default fp(
         throw unauthorized('The access token is invalid or expired');
       }
       return toUser(claims);
-    });
-
-    app.decorate('authenticate', async (req: FastifyRequest) => {
-      const header = req.headers.authorization;
-      const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-      if (!m) throw unauthorized('Send an access token as "Authorization: Bearer <token>"');
-      req.user = await app.verifyAccessToken(m[1]);
     });
   },
   { name: 'jwt', dependencies: ['env'] },

@@ -19,3 +19,6 @@ export const authErrors = {
 };
 
 export const bearer = [{ bearer: [] }];
+
+/** The largest value of a PostgreSQL `integer` column (seq, serial ids): cursors above it are refused, not overflowed. */
+export const INTEGER_COLUMN_MAX = 2_147_483_647;

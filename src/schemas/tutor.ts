@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { INTEGER_COLUMN_MAX } from './common.js';
 
 // The socket's messages are in src/tutor/protocol.ts.
 
@@ -23,7 +24,7 @@ export const HistoryParams = Type.Object({
 
 export const HistoryQuery = Type.Object(
   {
-    before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only messages older than this message id (the previous page\'s nextCursor).' })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: INTEGER_COLUMN_MAX, description: 'Only messages older than this message id (the previous page\'s nextCursor).' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { TutorError, TutorErrorCode } from './tutor-error.js';
+import { inputProblem } from '../input-value.js';
 
 // ---- Client → server. Extra fields are ignored, as the old server did. ----
 
@@ -106,6 +107,8 @@ export function parseClientFrame(text: string): ClientFrame | TutorError {
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
     return new TutorError('invalid_message', `The frame must be a JSON object: ${EXPECTED}.`);
   }
+  const problem = inputProblem(msg);
+  if (problem) return new TutorError('invalid_message', problem);
   if ('command' in msg) {
     const command = (msg as { command: unknown }).command;
     if (command === 'thumb-up' || command === 'thumb-down') {

@@ -48,7 +48,7 @@ export function describeErrors(errors: SchemaError[]): string {
     case 'maxItems':
       return `${name(field)} must have at most ${p.limit} items.`;
     case 'pattern':
-      return `${name(field)} ${PATTERN_HINTS[last] ?? (String(p.pattern).includes('u0000') ? 'must not contain NUL characters' : 'has the wrong format')}.`;
+      return `${name(field)} ${PATTERN_HINTS[last] ?? 'has the wrong format'}.`;
     case 'enum':
       return `${name(field)} must be one of ${(p.allowedValues as unknown[]).join(', ')}.`;
     case 'const':

@@ -1,7 +1,8 @@
 import { Type, type Static, type TObject } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { describeErrors } from './describe-errors.js';
-import { Coord, DrawingInputSchema, DrawingSchema, NO_NUL, type Drawing } from './drawing.js';
+import { Coord, DrawingInputSchema, DrawingSchema, type Drawing } from './drawing.js';
+import { inputProblem } from '../input-value.js';
 
 /*
  * The whiteboard socket's protocol, both directions: one TypeBox schema per message, the unions
@@ -12,15 +13,15 @@ import { Coord, DrawingInputSchema, DrawingSchema, NO_NUL, type Drawing } from '
 export type { Drawing };
 export const MAX_PROMPT = 1000;
 
-const RoomId = Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL });
-const Token = Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL });
+const RoomId = Type.String({ minLength: 1, maxLength: 128 });
+const Token = Type.String({ minLength: 1, maxLength: 128 });
 const Area = { x: Type.Optional(Coord), y: Type.Optional(Coord), width: Type.Optional(Coord), height: Type.Optional(Coord) };
 
 // ---- client → server -------------------------------------------------------------------------
 
 export const JoinRoom = Type.Object({
   type: Type.Literal('join_room'),
-  roomId: Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL, description: "The room's id or its slug." }),
+  roomId: Type.String({ minLength: 1, maxLength: 128, description: "The room's id or its slug." }),
   share: Type.Optional(Token),
 });
 export const LeaveRoom = Type.Object({ type: Type.Literal('leave_room'), roomId: RoomId });
@@ -28,7 +29,7 @@ export const Draw = Type.Object({
   type: Type.Literal('draw'),
   roomId: RoomId,
   ...DrawingInputSchema.properties,
-  clientRef: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_NUL })),
+  clientRef: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
 });
 export const DeleteDrawing = Type.Object({ type: Type.Literal('delete_drawing'), roomId: RoomId, drawingId: RoomId });
 export const ClearCanvas = Type.Object({ type: Type.Literal('clear_canvas'), roomId: RoomId });
@@ -38,7 +39,7 @@ export const AiGenerateImage = Type.Object({
   type: Type.Literal('ai_generate_image'),
   roomId: RoomId,
   // Checked again after trimming (1–1000); the raw bound only keeps junk out.
-  prompt: Type.String({ maxLength: 4 * MAX_PROMPT, pattern: NO_NUL }),
+  prompt: Type.String({ maxLength: 4 * MAX_PROMPT }),
   ...Area,
 });
 export const CursorMove = Type.Object({ type: Type.Literal('cursor'), roomId: RoomId, x: Coord, y: Coord });
@@ -230,8 +231,11 @@ export function parseClientMessage(text: string): ClientMessage {
     throw new MessageError('invalid_message', 'A message must be a JSON object with a "type" field.');
   }
   const obj = value as Record<string, unknown>;
-  const ref = refOf(obj);
-  const roomId = typeof obj.roomId === 'string' && obj.roomId.length <= 128 ? obj.roomId : undefined;
+  const problem = inputProblem(obj);
+  // Echo only correlation fields that are themselves clean.
+  const ref = inputProblem(obj.clientRef ?? obj.ref) ? undefined : refOf(obj);
+  const roomId = typeof obj.roomId === 'string' && obj.roomId.length <= 128 && !inputProblem(obj.roomId) ? obj.roomId : undefined;
+  if (problem) throw new MessageError('invalid_message', problem, ref, roomId);
   if (typeof obj.type !== 'string') {
     throw new MessageError('invalid_message', 'Field "type" is required and must be a string.', ref, roomId);
   }

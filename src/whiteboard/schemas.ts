@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { INTEGER_COLUMN_MAX } from '../schemas/common.js';
 import { DrawingSchema } from './drawing.js';
 
 /** REST shapes of rooms and drawings, shared by validation and the OpenAPI document. */
@@ -29,7 +30,7 @@ export const DrawingsParams = Type.Object({ roomId: Type.String({ minLength: 1, 
 export const MAX_PAGE = 1000;
 export const DrawingsQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'A nextCursor from the previous page (a seq); omit for the first page.' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: INTEGER_COLUMN_MAX, description: 'A nextCursor from the previous page (a seq); omit for the first page.' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 500, description: `Drawings per page, 1–${MAX_PAGE}; a larger value is refused, never silently capped.` })),
   },
   { additionalProperties: false },

@@ -13,6 +13,7 @@ import jwtPlugin from './plugins/jwt.js';
 import mailerPlugin from './plugins/mailer.js';
 import openaiPlugin from './plugins/openai.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
+import sessionsPlugin from './plugins/sessions.js';
 import swaggerPlugin from './plugins/swagger.js';
 import websocketPlugin from './plugins/websocket.js';
 import socketTransportPlugin from './plugins/socket-transport.js';
@@ -78,6 +79,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(swaggerPlugin);
   await app.register(accountsPlugin);
   await app.register(socketTransportPlugin);
+  await app.register(sessionsPlugin);
   await app.register(imagesPlugin);
   await app.register(tutorPlugin);
   await app.register(whiteboardPlugin);

@@ -12,7 +12,7 @@
  * Stops by itself (hard limit BENCH_MAX_SECONDS, default 58 s).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ async function runServer(baseURL: string): Promise<void> {
   const tokens: string[] = [];
   for (let i = 0; i < CONVERSATIONS; i++) {
     const user = await app.accounts.findOrCreate(`bench${i}@example.com`);
-    tokens.push(app.signAccess({ sub: user.id, email: user.email, typ: 'access', jti: randomUUID() }, 3600));
+    tokens.push((await app.tokens.issue(user)).access);
   }
   // How long Inkwell's event loop was blocked (PGlite runs queries on this thread): explains the tail.
   const loop = monitorEventLoopDelay({ resolution: 5 });

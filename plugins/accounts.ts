@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Accounts } from '../src/auth/accounts.js';
 import { Login } from '../src/auth/login.js';
 import { OtpService } from '../src/auth/otp-service.js';
+import { Sessions } from '../src/auth/sessions.js';
 import { TokenService } from '../src/auth/token-service.js';
 import type { Clock } from '../src/clock.js';
 import { durationMs } from '../src/config.js';
@@ -13,6 +14,7 @@ declare module 'fastify' {
     clock: Clock;
     accounts: Accounts;
     tokens: TokenService;
+    sessions: Sessions;
     login: Login;
     /** onRequest hook of every REST route that needs a Bearer access token of an existing account. */
     authenticate(req: FastifyRequest): Promise<void>;
@@ -24,10 +26,14 @@ export default fp(
   async (app) => {
     const c = app.config;
     const accounts = new Accounts(app.db, app.clock);
-    const tokens = new TokenService(app.db, app.clock, app.signAccess, {
-      accessTtlMs: durationMs(c.ACCESS_TOKEN_TTL),
-      refreshTtlMs: durationMs(c.REFRESH_TOKEN_TTL),
-    });
+    const sessions = new Sessions(app.db, app.clock);
+    const tokens = new TokenService(
+      app.db,
+      app.clock,
+      app.signAccess,
+      { accessTtlMs: durationMs(c.ACCESS_TOKEN_TTL), refreshTtlMs: durationMs(c.REFRESH_TOKEN_TTL) },
+      sessions,
+    );
     const otp = new OtpService(app.db, app.clock, app.otpHashKey, app.mailer, {
       ttlMs: durationMs(c.OTP_TTL),
       maxAttempts: c.OTP_MAX_ATTEMPTS,
@@ -36,6 +42,7 @@ export default fp(
     });
     app.decorate('accounts', accounts);
     app.decorate('tokens', tokens);
+    app.decorate('sessions', sessions);
     app.decorate('login', new Login(otp, accounts, tokens));
     app.decorate('authenticate', async (req: FastifyRequest) => {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');

@@ -1,16 +1,18 @@
 import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
+import { EndedSessions } from '../src/auth/ended-sessions.js';
 import { resolveJwtSecret } from '../src/auth/jwt-secret.js';
 import { deriveKey } from '../src/auth/secrets.js';
 import type { AccessClaims, AccessSigner } from '../src/auth/token-service.js';
+import { durationMs } from '../src/config.js';
 import { AppError } from '../src/errors.js';
 
 /** Who is calling, from a verified access token. */
 export interface AuthUser {
   id: string;
   email: string;
-  /** The login this token belongs to, when the token names one. */
-  sid?: string;
+  /** The login the token belongs to. */
+  sid: string;
 }
 
 declare module '@fastify/jwt' {
@@ -25,6 +27,8 @@ declare module 'fastify' {
     /** Verifies an access token from any transport (socket query string, header). */
     verifyAccessToken(token: string | undefined): Promise<AuthUser>;
     signAccess: AccessSigner;
+    /** Logins that ended while their access tokens are unexpired; checked on every token (plugins/sessions.ts fills it). */
+    endedSessions: EndedSessions;
     /** Key for one-time-code HMACs, derived from the JWT secret. */
     otpHashKey: Buffer;
   }
@@ -38,8 +42,9 @@ function toUser(claims: unknown): AuthUser {
   if (!c || c.typ !== 'access' || typeof c.sub !== 'string' || typeof c.email !== 'string') {
     throw unauthorized('This is not an access token');
   }
-  const sid = (c as { sid?: unknown }).sid;
-  return { id: c.sub, email: c.email, ...(typeof sid === 'string' ? { sid } : {}) };
+  // A token from before logins had ids could not be revoked by a logout: refresh it for one that can.
+  if (typeof c.sid !== 'string') throw unauthorized('This access token names no login; refresh it or sign in again');
+  return { id: c.sub, email: c.email, sid: c.sid };
 }
 
 export default fp(
@@ -59,6 +64,8 @@ export default fp(
       verify: { algorithms: ['HS256'] },
       formatUser: toUser,
     });
+    const endedSessions = new EndedSessions(durationMs(app.config.ACCESS_TOKEN_TTL), () => app.clock.now().getTime());
+    app.decorate('endedSessions', endedSessions);
     app.decorate('otpHashKey', deriveKey(secret, 'otp-code-hmac'));
     app.decorate('signAccess', ((claims, ttlSeconds) => app.jwt.sign(claims, { expiresIn: ttlSeconds })) as AccessSigner);
 
@@ -70,7 +77,9 @@ export default fp(
       } catch {
         throw unauthorized('The access token is invalid or expired');
       }
-      return toUser(claims);
+      const user = toUser(claims);
+      if (endedSessions.has(user.sid)) throw unauthorized('This login has ended; sign in again');
+      return user;
     });
   },
   { name: 'jwt', dependencies: ['env'] },

@@ -2,11 +2,11 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 
-/** Who an authenticated socket belongs to; `sid` is the login (session) its token came from, when the token says. */
+/** Who an authenticated socket belongs to; `sid` is the login (session) its token came from. */
 export interface SocketUser {
   id: string;
   name: string;
-  sid?: string;
+  sid: string;
 }
 
 /** What a socket route does once its socket is authenticated. */
@@ -44,6 +44,9 @@ declare module 'fastify' {
     openSockets: SocketRegistry;
   }
 }
+
+/** What a socket is closed with when its login ends (logout, log out everywhere, a reused refresh token). */
+export const SESSION_ENDED = { code: 4001, reason: 'session ended' } as const;
 
 export const UNAUTHORIZED_REASON = 'Unauthorized: connect with a valid access token (?token= or Authorization: Bearer)';
 
@@ -108,10 +111,10 @@ export class SocketRegistry {
   add(user: SocketUser, socket: WebSocket): () => void {
     const entry = { user, socket };
     put(this.byUser, user.id, entry);
-    if (user.sid) put(this.bySession, user.sid, entry);
+    put(this.bySession, user.sid, entry);
     return () => {
       drop(this.byUser, user.id, entry);
-      if (user.sid) drop(this.bySession, user.sid, entry);
+      drop(this.bySession, user.sid, entry);
     };
   }
 
@@ -183,13 +186,15 @@ export default fp(
         try {
           const auth = await app.verifyAccessToken(socketToken(req));
           const account = await app.accounts.findById(auth.id);
-          if (account) user = { id: account.id, name: account.name, ...(auth.sid ? { sid: auth.sid } : {}) };
+          if (account) user = { id: account.id, name: account.name, sid: auth.sid };
         } catch (err) {
           if ((err as { statusCode?: number }).statusCode !== 401) throw err;
         }
         if (!user) return socket.close(4001, UNAUTHORIZED_REASON);
         if (closed) return;
         unregister = registry.add(user, socket);
+        // The login may have ended while the account was read: its sockets were closed without this one.
+        if (app.endedSessions.has(user.sid)) return socket.close(SESSION_ENDED.code, SESSION_ENDED.reason);
         const ready = await spec.open(user, out);
         if (!ready) return;
         handler = ready;

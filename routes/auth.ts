@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { publicUser } from '../src/auth/accounts.js';
 import { durationMs } from '../src/config.js';
 import { AppError } from '../src/errors.js';
@@ -8,6 +9,8 @@ import {
   PatchMeBody,
   PublicUser,
   RefreshBody,
+  SessionList,
+  SessionParams,
   TokenPair,
   VerifyOtpBody,
   VerifyOtpResponse,
@@ -15,6 +18,9 @@ import {
 import { authErrors, bearer, ErrorResponse } from '../src/schemas/common.js';
 
 const DAY = 86_400_000;
+
+/** Where a login or refresh came from, shown in the owner's list of logins. */
+const originOf = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'], ip: req.ip });
 
 /** Passwordless login: one-time email codes, access JWTs and rotating refresh tokens. Mounted at /api/v1/auth. */
 const auth: FastifyPluginAsyncTypebox = async (app) => {
@@ -40,7 +46,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
       config: { rateLimit: { max: c.OTP_VERIFY_PER_IP, timeWindow: durationMs(c.OTP_VERIFY_WINDOW) } },
     },
     async (req) => {
-      const { user, tokens } = await app.login.verify(req.body.email, req.body.otp_code);
+      const { user, tokens } = await app.login.verify(req.body.email, req.body.otp_code, originOf(req));
       return {
         message: 'Login successful',
         user,
@@ -56,7 +62,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/token/refresh/',
     { schema: { tags, summary: 'Rotate a refresh token', body: RefreshBody, response: { 200: TokenPair, 400: ErrorResponse, 401: ErrorResponse } } },
-    async (req) => app.tokens.rotate(req.body.refresh),
+    async (req) => app.tokens.rotate(req.body.refresh, originOf(req)),
   );
 
   app.post(
@@ -64,6 +70,46 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags, summary: "Revoke a refresh token's whole family", body: RefreshBody, response: { 204: { type: 'null' }, 400: ErrorResponse, 401: ErrorResponse } } },
     async (req, reply) => {
       await app.tokens.revoke(req.body.refresh);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/logout-all/',
+    { onRequest: app.authenticate, schema: { tags, summary: "End every login of the caller, this one included", security: bearer, response: { 204: { type: 'null' }, ...authErrors } } },
+    async (req, reply) => {
+      await app.sessions.endAll(req.user.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/sessions/',
+    { onRequest: app.authenticate, schema: { tags, summary: "The caller's live logins", security: bearer, response: { 200: SessionList, ...authErrors } } },
+    async (req) => {
+      const sessions = await app.sessions.list(req.user.id);
+      return {
+        sessions: sessions.map((s) => ({
+          sid: s.sid,
+          created_at: s.createdAt.toISOString(),
+          last_used_at: s.lastUsedAt.toISOString(),
+          user_agent: s.userAgent,
+          ip: s.ip,
+          current: s.sid === req.user.sid,
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/sessions/:sid/',
+    {
+      onRequest: app.authenticate,
+      schema: { tags, summary: 'End one of the caller\'s logins', security: bearer, params: SessionParams, response: { 204: { type: 'null' }, 404: ErrorResponse, ...authErrors } },
+    },
+    async (req, reply) => {
+      // Another user's login answers like an unknown one: ids are not confirmed to strangers.
+      if (!(await app.sessions.end(req.params.sid, req.user.id))) throw new AppError(404, 'session_not_found', 'You have no login with this id');
       return reply.code(204).send(null);
     },
   );

@@ -1,6 +1,7 @@
 import { publicUser, type Accounts, type PublicUser } from './accounts.js';
 import { normalizeEmail } from './email.js';
 import type { OtpService } from './otp-service.js';
+import type { LoginOrigin } from './sessions.js';
 import type { TokenPair, TokenService } from './token-service.js';
 
 export interface LoginResult {
@@ -23,10 +24,10 @@ export class Login {
     return { email, expiresInMinutes: this.otp.ttlMinutes };
   }
 
-  async verify(rawEmail: string, code: string): Promise<LoginResult> {
+  async verify(rawEmail: string, code: string, origin: LoginOrigin = {}): Promise<LoginResult> {
     const email = normalizeEmail(rawEmail);
     await this.otp.consume(email, code.trim());
     const user = await this.accounts.findOrCreate(email);
-    return { user: publicUser(user), tokens: await this.tokens.issue(user) };
+    return { user: publicUser(user), tokens: await this.tokens.issue(user, origin) };
   }
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Database, User } from '../db/types.js';
 import { AppError } from '../errors.js';
 import { randomToken, sha256Hex } from './secrets.js';
+import type { LoginOrigin, Sessions } from './sessions.js';
 
 /** The claims of an access token, as signed. */
 export interface AccessClaims {
@@ -11,6 +12,8 @@ export interface AccessClaims {
   email: string;
   typ: 'access';
   jti: string;
+  /** The login (refresh-token family) the token came from: ending the login refuses the token. */
+  sid: string;
 }
 
 export interface TokenPair {
@@ -41,39 +44,47 @@ export class TokenService {
     private readonly clock: Clock,
     private readonly sign: AccessSigner,
     readonly policy: TokenPolicy,
+    private readonly sessions: Sessions,
   ) {}
 
-  accessToken(user: Pick<User, 'id' | 'email'>): string {
+  private accessToken(user: Pick<User, 'id' | 'email'>, sid: string): string {
     return this.sign(
-      { sub: user.id, email: user.email, typ: 'access', jti: randomUUID() },
+      { sub: user.id, email: user.email, typ: 'access', jti: randomUUID(), sid },
       Math.floor(this.policy.accessTtlMs / 1000),
     );
   }
 
-  /** A new login: a fresh family. */
-  async issue(user: Pick<User, 'id' | 'email'>, db: Kysely<Database> = this.db): Promise<TokenPair> {
-    const refresh = await this.storeRefresh(db, user.id, randomUUID());
-    return { access: this.accessToken(user), refresh };
+  /** A new login: a fresh family, which is also the login's `sid`. */
+  async issue(user: Pick<User, 'id' | 'email'>, origin: LoginOrigin = {}): Promise<TokenPair> {
+    const sid = randomUUID();
+    const refresh = await this.db.transaction().execute(async (trx) => {
+      await this.sessions.start(trx, sid, user.id, this.refreshExpiry(), origin);
+      return this.storeRefresh(trx, user.id, sid);
+    });
+    return { access: this.accessToken(user, sid), refresh };
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(this.clock.now().getTime() + this.policy.refreshTtlMs);
   }
 
   private async storeRefresh(db: Kysely<Database>, userId: string, familyId: string): Promise<string> {
     const token = randomToken(32);
-    const now = this.clock.now();
     await db
       .insertInto('refresh_tokens')
       .values({
         user_id: userId,
         family_id: familyId,
         token_hash: sha256Hex(token),
-        created_at: now,
-        expires_at: new Date(now.getTime() + this.policy.refreshTtlMs),
+        created_at: this.clock.now(),
+        expires_at: this.refreshExpiry(),
       })
       .execute();
     return token;
   }
 
   /** Spends a refresh token and returns its successor with a new access token. */
-  async rotate(token: string): Promise<TokenPair> {
+  async rotate(token: string, origin: LoginOrigin = {}): Promise<TokenPair> {
     const now = this.clock.now();
     const row = await this.db
       .selectFrom('refresh_tokens')
@@ -98,7 +109,8 @@ export class TokenService {
         .executeTakeFirst();
       if (!spent) return null;
       const refresh = await this.storeRefresh(trx, row.user_id, row.family_id);
-      return { access: this.accessToken({ id: row.user_id, email: row.email }), refresh };
+      await this.sessions.touch(trx, row.family_id, this.refreshExpiry(), origin);
+      return { access: this.accessToken({ id: row.user_id, email: row.email }, row.family_id), refresh };
     });
     if (!pair) {
       // Another request rotated it first: the same token was presented twice.
@@ -119,12 +131,8 @@ export class TokenService {
     await this.revokeFamily(row.family_id);
   }
 
+  /** The family is the login: ending it also refuses its access tokens and closes its sockets. */
   private async revokeFamily(familyId: string): Promise<void> {
-    await this.db
-      .updateTable('refresh_tokens')
-      .set({ revoked_at: this.clock.now() })
-      .where('family_id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await this.sessions.end(familyId);
   }
 }

@@ -33,6 +33,18 @@ export interface RefreshTokensTable {
   revoked_at: Timestamp | null;
 }
 
+/** A login: the family of refresh tokens it rotates through; `id` is the `sid` of its access tokens. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  expires_at: Timestamp;
+  user_agent: string | null;
+  ip: string | null;
+  ended_at: Timestamp | null;
+}
+
 export interface RoomsTable {
   id: string;
   slug: string | null;
@@ -96,6 +108,7 @@ export interface Database {
   users: UsersTable;
   otp_codes: OtpCodesTable;
   refresh_tokens: RefreshTokensTable;
+  sessions: SessionsTable;
   rooms: RoomsTable;
   drawings: DrawingsTable;
   images: ImagesTable;
@@ -106,6 +119,7 @@ export interface Database {
 export type User = Selectable<UsersTable>;
 export type OtpCode = Selectable<OtpCodesTable>;
 export type RefreshToken = Selectable<RefreshTokensTable>;
+export type SessionRow = Selectable<SessionsTable>;
 export type RoomRow = Selectable<RoomsTable>;
 export type DrawingRow = Selectable<DrawingsTable>;
 export type NewDrawingRow = Insertable<DrawingsTable>;

@@ -39,3 +39,18 @@ export type RefreshBody = Static<typeof RefreshBody>;
 
 export const PatchMeBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 export type PatchMeBody = Static<typeof PatchMeBody>;
+
+export const SessionList = Type.Object({
+  sessions: Type.Array(
+    Type.Object({
+      sid: Type.String({ description: 'The login id, also the `sid` claim of its access tokens.' }),
+      created_at: Type.String({ format: 'date-time' }),
+      last_used_at: Type.String({ format: 'date-time', description: 'The login or its last token refresh.' }),
+      user_agent: Type.Union([Type.String(), Type.Null()]),
+      ip: Type.Union([Type.String(), Type.Null()]),
+      current: Type.Boolean({ description: 'The login of the token that made this request.' }),
+    }),
+  ),
+});
+
+export const SessionParams = Type.Object({ sid: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -14,7 +14,7 @@ function readDotenv(path = '.env'): Record<string, string> {
 }
 
 async function main(): Promise<void> {
-  let app;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   try {
     app = await buildApp({ dotenv: readDotenv() });
   } catch (err) {

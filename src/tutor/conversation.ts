@@ -31,18 +31,22 @@ export class TutorConversation {
   receive(frame: ClientFrame): void {
     switch (frame.kind) {
       case 'question':
-        return this.ask(frame.question);
+        this.ask(frame.question);
+        break;
       case 'stop':
-        return this.stop();
+        this.stop();
+        break;
       case 'ping':
-        return this.ping();
+        this.ping();
+        break;
       case 'feedback':
-        return void this.feedback(frame.responseId, frame.value).catch((err: unknown) => {
+        this.feedback(frame.responseId, frame.value).catch((err: unknown) => {
           this.services.log.error({ err }, 'could not store tutor feedback');
           this.send(frames.error(new TutorError('internal', 'The feedback could not be stored; please try again.')));
         });
+        break;
       default:
-        return assertNever(frame, 'tutor client frame');
+        assertNever(frame, 'tutor client frame');
     }
   }
 
@@ -50,10 +54,12 @@ export class TutorConversation {
     if (this.closed) return;
     const turn = new TutorTurn(this.services, this.scope, question, this.send);
     if (this.running && this.waiting.length >= this.limits.queueLimit) {
-      return turn.reject(new TutorError('busy', `Already ${this.waiting.length} questions are waiting; wait for an answer to complete before asking more.`));
+      turn.reject(new TutorError('busy', `Already ${this.waiting.length} questions are waiting; wait for an answer to complete before asking more.`));
+      return;
     }
     if (!this.limits.limiter.take(this.scope.userId)) {
-      return turn.reject(new TutorError('rate_limited', 'Too many questions in the last minute; please wait a little before asking again.'));
+      turn.reject(new TutorError('rate_limited', 'Too many questions in the last minute; please wait a little before asking again.'));
+      return;
     }
     this.waiting.push(turn);
     if (!this.running) this.idle = this.drain();

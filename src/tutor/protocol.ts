@@ -1,5 +1,5 @@
-import { Type, type Static, type TSchema } from 'typebox';
-import { Compile, type Validator } from 'typebox/compile';
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { TutorError, TutorErrorCode } from './tutor-error.js';
 import { inputProblem } from '../input-value.js';
 
@@ -90,7 +90,7 @@ export const tutorFrame = Compile(TutorFrame);
 
 const EXPECTED = 'send {"data": "<question>"}, {"audio": "data:audio/<type>;base64,<...>"} or {"command": "ping" | "stop" | "thumb-up" | "thumb-down"}';
 
-function invalid(validator: Validator<any, TSchema>, value: unknown, what: string): TutorError {
+function invalid(validator: { Errors(value: unknown): Array<{ instancePath: string; message: string }> }, value: unknown, what: string): TutorError {
   const first = validator.Errors(value)[0];
   const where = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : what;
   return new TutorError('invalid_message', `${where}: ${first?.message ?? 'does not match the message schema'}`);

@@ -30,8 +30,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     reply('220 fake-smtp ready');
     socket.on('data', (chunk: string) => {
       buffer += chunk;
-      let i: number;
-      while ((i = buffer.indexOf('\r\n')) >= 0) {
+      for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
         const line = buffer.slice(0, i);
         buffer = buffer.slice(i + 2);
         if (inData) {

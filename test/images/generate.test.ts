@@ -70,14 +70,14 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
   });
 
   const failures: Array<[string, () => void, string]> = [
-    ['moderation_blocked code', () => void (fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Your request was rejected by the safety system. sk-secret-detail' }), 'moderation_blocked'],
-    ['content_policy_violation code', () => void (fake.images.fail = { status: 400, code: 'content_policy_violation', message: 'Rejected.' }), 'moderation_blocked'],
-    ['a 400 whose message names the safety system', () => void (fake.images.fail = { status: 400, message: 'Your request was rejected as a result of our safety system.' }), 'moderation_blocked'],
-    ['an ordinary 400', () => void (fake.images.fail = { status: 400, code: 'invalid_size', message: 'Bad size.' }), 'ai_failed'],
-    ['a 500', () => void (fake.images.fail = { status: 500, message: 'The server had an error.' }), 'ai_failed'],
-    ['a 429', () => void (fake.images.fail = { status: 429, message: 'Rate limit reached for images.' }), 'ai_rate_limited'],
-    ['no answer within OPENAI_TIMEOUT', () => void (fake.images.hang = true), 'ai_timeout'],
-    ['an SVG answer (script-capable, never served)', () => void (fake.images.bytes = Buffer.from('<svg onload="alert(1)"></svg>')), 'ai_failed'],
+    ['moderation_blocked code', () => { fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Your request was rejected by the safety system. sk-secret-detail' }; }, 'moderation_blocked'],
+    ['content_policy_violation code', () => { fake.images.fail = { status: 400, code: 'content_policy_violation', message: 'Rejected.' }; }, 'moderation_blocked'],
+    ['a 400 whose message names the safety system', () => { fake.images.fail = { status: 400, message: 'Your request was rejected as a result of our safety system.' }; }, 'moderation_blocked'],
+    ['an ordinary 400', () => { fake.images.fail = { status: 400, code: 'invalid_size', message: 'Bad size.' }; }, 'ai_failed'],
+    ['a 500', () => { fake.images.fail = { status: 500, message: 'The server had an error.' }; }, 'ai_failed'],
+    ['a 429', () => { fake.images.fail = { status: 429, message: 'Rate limit reached for images.' }; }, 'ai_rate_limited'],
+    ['no answer within OPENAI_TIMEOUT', () => { fake.images.hang = true; }, 'ai_timeout'],
+    ['an SVG answer (script-capable, never served)', () => { fake.images.bytes = Buffer.from('<svg onload="alert(1)"></svg>'); }, 'ai_failed'],
   ];
   for (const [what, arrange, code] of failures) {
     t.test(`${what} → ${code}`, async (t) => {

@@ -67,10 +67,10 @@ t.test('ai_generate_image over /ws', async (t) => {
   });
 
   const failures: Array<[string, () => void, string]> = [
-    ['moderation refusal', () => void (fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Rejected by the safety system.' }), 'moderation_blocked'],
-    ['provider 500', () => void (fake.images.fail = { status: 500 }), 'ai_failed'],
-    ['provider 429', () => void (fake.images.fail = { status: 429 }), 'ai_rate_limited'],
-    ['provider silent past OPENAI_TIMEOUT', () => void (fake.images.hang = true), 'ai_timeout'],
+    ['moderation refusal', () => { fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Rejected by the safety system.' }; }, 'moderation_blocked'],
+    ['provider 500', () => { fake.images.fail = { status: 500 }; }, 'ai_failed'],
+    ['provider 429', () => { fake.images.fail = { status: 429 }; }, 'ai_rate_limited'],
+    ['provider silent past OPENAI_TIMEOUT', () => { fake.images.hang = true; }, 'ai_timeout'],
   ];
   for (const [what, arrange, code] of failures) {
     t.test(`${what} → ai_message error ${code}, and the room carries on`, async (t) => {

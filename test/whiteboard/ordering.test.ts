@@ -18,7 +18,7 @@ t.test('a burst from several senders reaches every receiver in the same strictly
   const total = senders.length * PER_SENDER;
   const before = { ...server.app.whiteboard.writer.stats };
 
-  for (let i = 0; i < PER_SENDER; i++) senders.forEach((s, k) => s.sock.send(line(roomId, { clientRef: `s${k}-${i}` })));
+  for (let i = 0; i < PER_SENDER; i++) for (const [k, s] of senders.entries()) s.sock.send(line(roomId, { clientRef: `s${k}-${i}` }));
   for (const s of everyone) for (let i = 0; i < total; i++) await s.next('draw', 10_000);
 
   const expected = Array.from({ length: total }, (_, i) => i + 1);

@@ -9,24 +9,24 @@ export interface DecodedAudio {
   ext: string;
 }
 
-/** Accepted `data:audio/<type>` subtypes and the extension each is uploaded with. */
-const FORMATS: Record<string, string> = {
-  wav: 'wav',
-  'x-wav': 'wav',
-  wave: 'wav',
-  webm: 'webm',
-  mp3: 'mp3',
-  mpeg: 'mp3',
-  mpga: 'mp3',
-  m4a: 'm4a',
-  'x-m4a': 'm4a',
-  mp4: 'mp4',
-  aac: 'm4a',
-  ogg: 'ogg',
-  opus: 'ogg',
-  flac: 'flac',
-  'x-flac': 'flac',
-};
+/** Accepted `data:audio/<type>` subtypes and the extension each is uploaded with (a Map: no inherited keys like "constructor"). */
+const FORMATS = new Map<string, string>([
+  ['wav', 'wav'],
+  ['x-wav', 'wav'],
+  ['wave', 'wav'],
+  ['webm', 'webm'],
+  ['mp3', 'mp3'],
+  ['mpeg', 'mp3'],
+  ['mpga', 'mp3'],
+  ['m4a', 'm4a'],
+  ['x-m4a', 'm4a'],
+  ['mp4', 'mp4'],
+  ['aac', 'm4a'],
+  ['ogg', 'ogg'],
+  ['opus', 'ogg'],
+  ['flac', 'flac'],
+  ['x-flac', 'flac'],
+]);
 
 const DATA_URL = /^data:audio\/([a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*);base64,/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -43,7 +43,7 @@ export function decodeAudioDataUrl(url: string, maxBytes: number): DecodedAudio 
     throw bad('audio must be a data URL like "data:audio/webm;base64,<bytes>"');
   }
   const subtype = m[1]!.toLowerCase();
-  const ext = FORMATS[subtype];
+  const ext = FORMATS.get(subtype);
   if (!ext) {
     throw bad(`audio/${subtype} is not supported; send wav, webm, mp3, m4a/mp4, ogg or flac`);
   }

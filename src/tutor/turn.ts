@@ -73,17 +73,18 @@ export class TutorTurn {
     let question = '';
     let answer = '';
     let status: TurnStatus = 'completed';
-    let reachedModel = false;
     try {
+      // The recording is checked first, so a bad one gets bad_audio even where no provider is set up.
+      const audio = this.question.kind === 'audio' ? decodeAudioDataUrl(this.question.dataUrl, this.services.settings.audioMaxBytes) : undefined;
+      if (this.question.kind === 'text') question = this.question.text;
       const openai = this.services.openai;
       if (!openai) throw aiUnavailable();
-      question = this.question.kind === 'text' ? this.question.text : await this.transcribe(openai, this.question.dataUrl);
+      if (audio) question = await this.transcribe(openai, audio);
       const context = await history.context(this.scope.userId, this.scope.topic?.id ?? null).catch((err: unknown) => {
         log.error({ err, turnId: this.id }, 'could not load tutor history');
         throw new TutorError('internal', 'Your conversation history could not be loaded; please try again.');
       });
       if (signal.aborted) throw signal.reason;
-      reachedModel = true;
       await this.answer(openai, context, question, (piece) => {
         answer += piece;
       });
@@ -97,7 +98,8 @@ export class TutorTurn {
         this.fail(error);
       }
     }
-    if (reachedModel) {
+    // Every turn whose question is known is stored with its status, failed ones included.
+    if (question) {
       try {
         await history.save({
           userId: this.scope.userId,
@@ -116,9 +118,8 @@ export class TutorTurn {
     this.complete();
   }
 
-  /** Checks the audio before anything leaves the server, then transcribes it and shows the learner what was heard. */
-  private async transcribe(openai: OpenAI, dataUrl: string): Promise<string> {
-    const audio: DecodedAudio = decodeAudioDataUrl(dataUrl, this.services.settings.audioMaxBytes);
+  /** Transcribes the checked recording and shows the learner what was heard. */
+  private async transcribe(openai: OpenAI, audio: DecodedAudio): Promise<string> {
     let text: string;
     try {
       const result = await openai.audio.transcriptions.create(

@@ -7,7 +7,7 @@ import { Sessions } from '../src/auth/sessions.js';
 import { TokenService } from '../src/auth/token-service.js';
 import type { Clock } from '../src/clock.js';
 import { durationMs } from '../src/config.js';
-import { AppError } from '../src/errors.js';
+import { AppError } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

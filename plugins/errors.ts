@@ -1,7 +1,43 @@
 import { STATUS_CODES } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
-import { AppError } from '../src/errors.js';
+import type { AuthErrorCode } from '../src/auth/auth-error.js';
+import { DomainError } from '../src/errors.js';
+
+/** An error the transport itself raises (auth header, rate limit, not found): already an HTTP status. */
+export class AppError extends DomainError {
+  override name = 'AppError';
+  constructor(
+    readonly statusCode: number,
+    code: string,
+    message: string,
+    retryAfter?: number,
+    cause?: unknown,
+  ) {
+    super(code, message, retryAfter, cause);
+  }
+}
+
+/** The one place a domain error code becomes an HTTP status; a new code without a status fails to compile. */
+const STATUS_OF: Record<AuthErrorCode, number> = {
+  invalid_email: 400,
+  user_not_found: 404,
+  otp_cooldown: 429,
+  otp_hourly_limit: 429,
+  mail_failed: 502,
+  otp_invalid: 400,
+  otp_used: 400,
+  otp_locked: 429,
+  otp_expired: 400,
+  otp_wrong: 400,
+  refresh_token_reused: 401,
+  invalid_refresh_token: 401,
+};
+
+function statusOf(err: DomainError): number {
+  if (err instanceof AppError) return err.statusCode;
+  return (STATUS_OF as Record<string, number>)[err.code] ?? 500;
+}
 
 /**
  * One error shape for every REST answer: `{statusCode, error, message, code}`. Domain errors keep
@@ -10,11 +46,12 @@ import { AppError } from '../src/errors.js';
  */
 export default fp(
   async (app) => {
-    app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
-      if (err instanceof AppError) {
+    app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
+      if (err instanceof DomainError) {
+        const status = statusOf(err);
         if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
-        if (err.statusCode >= 500) req.log.error({ err }, err.message);
-        return reply.code(err.statusCode).send({ statusCode: err.statusCode, error: STATUS_CODES[err.statusCode], message: err.message, code: err.code });
+        if (status >= 500) req.log.error({ err }, err.message);
+        return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status], message: err.message, code: err.code });
       }
       const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
       if (status >= 500) {

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { AppError } from '../src/errors.js';
+import { AppError } from './errors.js';
 import { inputProblem } from '../src/input-value.js';
 
 /**

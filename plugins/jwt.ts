@@ -5,7 +5,7 @@ import { resolveJwtSecret } from '../src/auth/jwt-secret.js';
 import { deriveKey } from '../src/auth/secrets.js';
 import type { AccessClaims, AccessSigner } from '../src/auth/token-service.js';
 import { durationMs } from '../src/config.js';
-import { AppError } from '../src/errors.js';
+import { AppError } from './errors.js';
 
 /** Who is calling, from a verified access token. */
 export interface AuthUser {

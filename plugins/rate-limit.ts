@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../src/errors.js';
+import { AppError } from './errors.js';
 
 /** The client's address (X-Forwarded-For when TRUST_PROXY is on); never undefined, even under injectWS. */
 export function clientIp(req: FastifyRequest): string {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { publicUser } from '../src/auth/accounts.js';
 import { durationMs } from '../src/config.js';
-import { AppError } from '../src/errors.js';
+import { AppError } from '../plugins/errors.js';
 import {
   GenerateOtpBody,
   GenerateOtpResponse,

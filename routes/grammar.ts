@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError } from '../src/errors.js';
+import { AppError } from '../plugins/errors.js';
 import { ErrorResponse } from '../src/schemas/common.js';
 import { GrammarIdParams, GrammarTopic, GrammarTopicList } from '../src/schemas/tutor.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../src/errors.js';
+import { AppError } from '../plugins/errors.js';
 import { IMAGE_ID_PATTERN } from '../src/images/image-store.js';
 import { PICTURE_TYPES } from '../src/images/picture-type.js';
 import { ErrorResponse } from '../src/schemas/common.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError } from '../src/errors.js';
+import { AppError } from '../plugins/errors.js';
 import { authErrors, bearer, ErrorResponse } from '../src/schemas/common.js';
 import { SlugTakenError } from '../src/whiteboard/room-store.js';
 import { CreateRoomBody, DrawingsPage, DrawingsParams, DrawingsQuery, RoomParams, RoomResponse } from '../src/whiteboard/schemas.js';

@@ -1,14 +1,13 @@
 /**
- * An error a client can act on: an HTTP status, a stable code and a sentence. Routes turn it into
- * Fastify's `{statusCode, error, message, code}` shape (plugins/errors.ts).
+ * A failure the client can act on: a stable code and a sentence, nothing about HTTP. The transport
+ * decides how it travels (plugins/errors.ts maps codes to statuses for REST answers).
  */
-export class AppError extends Error {
-  override name = 'AppError';
+export class DomainError<Code extends string = string> extends Error {
+  override name = 'DomainError';
   constructor(
-    readonly statusCode: number,
-    readonly code: string,
+    readonly code: Code,
     message: string,
-    /** Seconds, sent as Retry-After with 429 and 503 answers. */
+    /** Seconds after which trying again can succeed (REST sends it as Retry-After). */
     readonly retryAfter?: number,
     cause?: unknown,
   ) {

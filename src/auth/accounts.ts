@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, User } from '../db/types.js';
-import { AppError } from '../errors.js';
+import { AuthError } from './auth-error.js';
 import { defaultName } from './email.js';
 
 export interface PublicUser {
@@ -43,7 +43,7 @@ export class Accounts {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
-    if (!user) throw new AppError(404, 'user_not_found', 'This account no longer exists');
+    if (!user) throw new AuthError('user_not_found', 'This account no longer exists');
     return user;
   }
 }

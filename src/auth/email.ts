@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AuthError } from './auth-error.js';
 
 // Pragmatic address check: one @, a dotted domain, no spaces; the mail server is the final judge.
 const EMAIL = /^[^\s@"<>()[\]\\,;:]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -7,7 +7,7 @@ const EMAIL = /^[^\s@"<>()[\]\\,;:]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
   if (email.length > 254 || !EMAIL.test(email)) {
-    throw new AppError(400, 'invalid_email', 'email must be a valid e-mail address such as ada@example.com');
+    throw new AuthError('invalid_email', 'email must be a valid e-mail address such as ada@example.com');
   }
   return email;
 }

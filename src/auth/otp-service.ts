@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/types.js';
-import { AppError } from '../errors.js';
+import { AuthError } from './auth-error.js';
 import { hmacHex, newOtpCode, sameHex } from './secrets.js';
 
 /** Delivers a login code; the mailer plugin provides the log and SMTP versions. */
@@ -53,12 +53,12 @@ export class OtpService {
       const latest = recent[0]?.created_at.getTime();
       if (latest !== undefined && now.getTime() - latest < this.policy.cooldownMs) {
         const wait = Math.ceil((latest + this.policy.cooldownMs - now.getTime()) / 1000);
-        throw new AppError(429, 'otp_cooldown', `A code was just sent to this address; wait ${wait} s before asking for another`, wait);
+        throw new AuthError('otp_cooldown', `A code was just sent to this address; wait ${wait} s before asking for another`, wait);
       }
       if (recent.length >= this.policy.perAddressHourly) {
         const oldest = recent[this.policy.perAddressHourly - 1]!.created_at.getTime();
         const wait = Math.max(1, Math.ceil((oldest + HOUR - now.getTime()) / 1000));
-        throw new AppError(429, 'otp_hourly_limit', `Too many codes for this address this hour; try again in ${Math.ceil(wait / 60)} min`, wait);
+        throw new AuthError('otp_hourly_limit', `Too many codes for this address this hour; try again in ${Math.ceil(wait / 60)} min`, wait);
       }
       await trx
         .updateTable('otp_codes')
@@ -84,7 +84,7 @@ export class OtpService {
     } catch (err) {
       // Nobody received this code: forget it so the address is not held by the cooldown.
       await this.db.deleteFrom('otp_codes').where('id', '=', id).execute();
-      throw new AppError(502, 'mail_failed', 'The login code could not be sent; try again shortly', undefined, err);
+      throw new AuthError('mail_failed', 'The login code could not be sent; try again shortly', undefined, err);
     }
   }
 
@@ -108,16 +108,16 @@ export class OtpService {
       .orderBy('id', 'desc')
       .executeTakeFirst();
     if (!current) {
-      throw new AppError(400, 'otp_invalid', 'The code is not valid for this address; request a new code');
+      throw new AuthError('otp_invalid', 'The code is not valid for this address; request a new code');
     }
     if (current.consumed_at) {
-      throw new AppError(400, 'otp_used', 'This code has already been used; request a new code');
+      throw new AuthError('otp_used', 'This code has already been used; request a new code');
     }
     if (current.attempts >= this.policy.maxAttempts) {
-      throw new AppError(429, 'otp_locked', 'Too many wrong codes; request a new code', 60);
+      throw new AuthError('otp_locked', 'Too many wrong codes; request a new code', 60);
     }
     if (current.expires_at.getTime() <= now.getTime()) {
-      throw new AppError(400, 'otp_expired', 'This code has expired; request a new code');
+      throw new AuthError('otp_expired', 'This code has expired; request a new code');
     }
     if (!/^\d{6}$/.test(code) || !sameHex(current.code_hash, this.hash(email, code))) {
       const row = await this.db
@@ -127,11 +127,9 @@ export class OtpService {
         .where('attempts', '<', this.policy.maxAttempts)
         .returning(['attempts'])
         .executeTakeFirst();
-      if (!row) throw new AppError(429, 'otp_locked', 'Too many wrong codes; request a new code', 60);
+      if (!row) throw new AuthError('otp_locked', 'Too many wrong codes; request a new code', 60);
       const left = this.policy.maxAttempts - row.attempts;
-      throw new AppError(
-        400,
-        'otp_wrong',
+      throw new AuthError('otp_wrong',
         left > 0 ? `The code is incorrect; ${left} attempt${left === 1 ? '' : 's'} left` : 'The code is incorrect and no attempts are left; request a new code',
       );
     }
@@ -144,6 +142,6 @@ export class OtpService {
       .where('attempts', '<', this.policy.maxAttempts)
       .returning(['id'])
       .executeTakeFirst();
-    if (!spent) throw new AppError(400, 'otp_used', 'This code has already been used; request a new code');
+    if (!spent) throw new AuthError('otp_used', 'This code has already been used; request a new code');
   }
 }

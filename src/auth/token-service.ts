@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, User } from '../db/types.js';
-import { AppError } from '../errors.js';
+import { AuthError } from './auth-error.js';
 import { randomToken, sha256Hex } from './secrets.js';
 import type { LoginOrigin, Sessions } from './sessions.js';
 
@@ -30,8 +30,8 @@ export interface TokenPolicy {
 export type AccessSigner = (claims: AccessClaims, ttlSeconds: number) => string;
 
 const reused = () =>
-  new AppError(401, 'refresh_token_reused', 'This refresh token was already used; every session it belonged to is now logged out');
-const invalid = () => new AppError(401, 'invalid_refresh_token', 'The refresh token is invalid or expired; log in again');
+  new AuthError('refresh_token_reused', 'This refresh token was already used; every session it belonged to is now logged out');
+const invalid = () => new AuthError('invalid_refresh_token', 'The refresh token is invalid or expired; log in again');
 
 /**
  * Access JWTs and opaque refresh tokens. A refresh token is stored only as its SHA-256 (it has 256

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { loadConfig } from './src/config.js';
+import { ConfigError, loadConfig, type Config } from './src/config.js';
 import { connectDatabase, migrateToLatest } from './src/db/connect.js';
 
 /** `npm run migrate`: brings the configured database (PostgreSQL or PGlite) to the latest schema. */
@@ -10,7 +10,14 @@ try {
 } catch {
   // no .env: environment only
 }
-const config = loadConfig(dotenv, process.env);
+let config: Config;
+try {
+  config = loadConfig(dotenv, process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`inkwell: refusing to migrate: ${err.message}\n`);
+  process.exit(1);
+}
 const handle = await connectDatabase({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
 try {
   const applied = await migrateToLatest(handle.db);

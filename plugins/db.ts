@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { sql, type Kysely } from 'kysely';
-import { durationMs } from '../src/config.js';
+import { durationMs, isProduction } from '../src/config.js';
+import { startupError } from '../src/db/startup-error.js';
 import { connectDatabase, migrateToLatest } from '../src/db/connect.js';
 import type { Database } from '../src/db/types.js';
 
@@ -33,13 +34,18 @@ export default fp<DbPluginOptions>(
       pgliteTemplate: opts.pgliteTemplate,
       timeoutMs: durationMs(app.config.DATABASE_TIMEOUT),
       log: app.log,
+    }).catch((err) => {
+      throw startupError(err, DATABASE_URL, PGLITE_DIR);
     });
     try {
       const applied = await migrateToLatest(handle.db, opts.schema);
       if (applied.length) app.log.info({ migrations: applied }, 'database migrated');
     } catch (err) {
       await handle.close();
-      throw err;
+      throw DATABASE_URL ? startupError(err, DATABASE_URL, PGLITE_DIR) : err;
+    }
+    if (handle.kind === 'pglite' && isProduction(app.config)) {
+      app.log.warn('NODE_ENV=production on the embedded database: one process only, no failover; set DATABASE_URL to a PostgreSQL server');
     }
     app.decorate('db', handle.db);
     app.decorate('dbKind', handle.kind);

@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
-import fastifyEnv from '@fastify/env';
-import { ConfigSchema, type Config } from '../src/config.js';
+import type { Config } from '../src/config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,13 +7,10 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Validates the already-merged environment (defaults, .env, process env, test overrides) against
- * the one schema of every variable and exposes it as `app.config`.
- */
-export default fp<{ data: Record<string, unknown> }>(
+/** Exposes the configuration buildApp already parsed and checked (once) as `app.config`. */
+export default fp<{ data: Config }>(
   async (app, opts) => {
-    await app.register(fastifyEnv, { schema: ConfigSchema, data: opts.data, env: false, dotenv: false });
+    app.decorate('config', opts.data);
   },
   { name: 'env', fastify: '5.x' },
 );

@@ -3,13 +3,13 @@ import Value from 'typebox/value';
 
 /**
  * Every environment variable the server reads, with its default. `.env.example` documents the
- * same list for operators; plugins/env.ts validates the environment against this schema.
+ * same list for operators; loadConfig validates the environment against it once, at start.
  */
 export const ConfigSchema = Type.Object({
-  NODE_ENV: Type.String({ default: 'development' }),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
   HOST: Type.String({ default: 'localhost' }),
   PORT: Type.Integer({ default: 9080, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   PUBLIC_URL: Type.String({ default: '' }),
   TRUST_PROXY: Type.String({ default: 'false' }),
 
@@ -64,6 +64,10 @@ export const ConfigSchema = Type.Object({
   TUTOR_HISTORY_MESSAGES: Type.Integer({ default: 20, minimum: 0 }),
 
   REDIS_URL: Type.String({ default: '' }),
+
+  /** GET /metrics (Prometheus text) is served only when true; METRICS_TOKEN, when set, is its bearer token. */
+  METRICS: Type.Boolean({ default: false }),
+  METRICS_TOKEN: Type.String({ default: '' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -95,38 +99,66 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Refusals that apply before anything starts (production safety). */
+/** Why a URL-valued variable is refused, or undefined when it is an acceptable URL of these schemes. */
+function badUrl(value: string, schemes: string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `must be a URL like ${schemes[0]}//host:port (got something that is not a URL)`;
+  }
+  if (!schemes.includes(url.protocol)) return `must start with ${schemes.join(' or ')} (got ${url.protocol})`;
+  return undefined;
+}
+
+const DURATIONS = ['ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'OTP_TTL', 'OTP_COOLDOWN', 'OTP_VERIFY_WINDOW', 'OPENAI_TIMEOUT', 'DATABASE_TIMEOUT', 'WS_HEARTBEAT_INTERVAL', 'WS_COMMIT_INTERVAL', 'AI_IMAGE_DOWNLOAD_TIMEOUT'] as const;
+
+/** Every reason this configuration must not start, each naming its variable (empty: it may start). */
+export function startupProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const check = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err.message);
+    }
+  };
+  for (const name of DURATIONS) check(() => durationMs(config[name], name));
+  const url = (name: 'DATABASE_URL' | 'SMTP_URL' | 'REDIS_URL' | 'PUBLIC_URL', schemes: string[]) => {
+    const why = config[name] === '' ? undefined : badUrl(config[name], schemes);
+    if (why) problems.push(`${name} ${why}`);
+  };
+  url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  url('SMTP_URL', ['smtp:', 'smtps:']);
+  url('REDIS_URL', ['redis:', 'rediss:']);
+  url('PUBLIC_URL', ['https:', 'http:']);
+  if (config.REDIS_URL !== '' && config.DATABASE_URL === '') {
+    problems.push('REDIS_URL is set but DATABASE_URL is not: several instances need PostgreSQL, not the embedded database');
+  }
+  let transport: MailTransport | undefined;
+  check(() => (transport = mailTransportOf(config)));
+  if (transport === 'smtp' && config.SMTP_URL === '') problems.push('SMTP_URL must be set when MAIL_TRANSPORT is smtp (the default in production)');
+  if (isProduction(config)) {
+    if (config.JWT_SECRET.length < 32) problems.push('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production');
+    if (transport === 'log') problems.push('MAIL_TRANSPORT=log would write login codes to the log; use smtp when NODE_ENV=production');
+  }
+  return problems;
+}
+
+/** Refuses, in one line listing every problem, a configuration that must not start. */
 export function assertStartable(config: Config): void {
-  durationMs(config.ACCESS_TOKEN_TTL, 'ACCESS_TOKEN_TTL');
-  durationMs(config.REFRESH_TOKEN_TTL, 'REFRESH_TOKEN_TTL');
-  durationMs(config.OTP_TTL, 'OTP_TTL');
-  durationMs(config.OTP_COOLDOWN, 'OTP_COOLDOWN');
-  durationMs(config.OTP_VERIFY_WINDOW, 'OTP_VERIFY_WINDOW');
-  durationMs(config.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT');
-  durationMs(config.DATABASE_TIMEOUT, 'DATABASE_TIMEOUT');
-  durationMs(config.WS_HEARTBEAT_INTERVAL, 'WS_HEARTBEAT_INTERVAL');
-  durationMs(config.WS_COMMIT_INTERVAL, 'WS_COMMIT_INTERVAL');
-  durationMs(config.AI_IMAGE_DOWNLOAD_TIMEOUT, 'AI_IMAGE_DOWNLOAD_TIMEOUT');
-  const transport = mailTransportOf(config);
-  if (transport === 'smtp' && config.SMTP_URL === '') {
-    throw new ConfigError('MAIL_TRANSPORT is smtp but SMTP_URL is not set');
-  }
-  if (!isProduction(config)) return;
-  if (config.JWT_SECRET.length < 32) {
-    throw new ConfigError('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production');
-  }
-  if (transport === 'log') {
-    throw new ConfigError('MAIL_TRANSPORT=log would write login codes to the log; use smtp when NODE_ENV=production');
-  }
+  const problems = startupProblems(config);
+  if (problems.length) throw new ConfigError(problems.join('; '));
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `500ms`, `60s`, `5m`, `3h`, `10d`, or a bare number of seconds. */
+/** Parses `500ms`, `60s`, `5m`, `3h`, `10d`; a bare number is refused (seconds or milliseconds?). */
 export function durationMs(value: string, name = 'duration'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
-  if (!m) throw new ConfigError(`${name} must be a duration like 60s, 5m, 3d (got "${value}")`);
-  const n = Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
+  if (!m) throw new ConfigError(`${name} must be a duration with a unit like 500ms, 60s, 5m, 3d (got "${value}")`);
+  const n = Number(m[1]) * UNITS[m[2]!]!;
   if (!(n > 0)) throw new ConfigError(`${name} must be greater than zero (got "${value}")`);
   return n;
 }
@@ -142,11 +174,19 @@ export function loadConfig(...sources: Array<Record<string, unknown> | undefined
       if (value !== undefined && key in ConfigSchema.properties) merged[key] = value;
     }
   }
-  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, merged));
-  const first = Value.Errors(ConfigSchema, value)[0];
-  if (first) {
-    const name = first.instancePath.replace(/^\//, '') || 'configuration';
-    throw new ConfigError(`${name} ${first.message} (got ${JSON.stringify((value as Record<string, unknown>)[name])})`);
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, merged)) as Record<string, unknown>;
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const name = error.instancePath.replace(/^\//, '') || 'configuration';
+    if (!problems.has(name)) problems.set(name, `${name} ${describeError(name, error.message)} (got ${JSON.stringify(value[name])})`);
   }
+  if (problems.size) throw new ConfigError([...problems.values()].join('; '));
   return value as Config;
+}
+
+/** A schema error in an operator's words: the allowed values of a choice rather than "must match a schema in anyOf". */
+function describeError(name: string, message: string): string {
+  const schema = (ConfigSchema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[name];
+  if (schema?.anyOf) return `must be one of ${schema.anyOf.map((s) => s.const).join(', ')}`;
+  return message;
 }

@@ -22,7 +22,7 @@ t.test('configuration parsing', async (t) => {
   t.notOk('UNRELATED' in c, 'unknown variables are dropped');
   t.throws(() => loadConfig({ OTP_MAX_ATTEMPTS: '0' }), /OTP_MAX_ATTEMPTS/);
   t.equal(durationMs('500ms'), 500);
-  t.equal(durationMs('60'), 60_000, 'a bare number is seconds');
+  t.throws(() => durationMs('60', 'X'), /X must be a duration with a unit/, 'a bare number is ambiguous: refused');
   t.equal(durationMs('3d'), 3 * 86_400_000);
   t.throws(() => durationMs('0s', 'X'), /X must be greater than zero/);
   t.equal(mailTransportOf(loadConfig({})), 'log');

@@ -24,6 +24,7 @@ export default fp(
       store,
       quota: new InMemoryGenerationQuota(app.clock, { perWindow: c.AI_IMAGES_PER_MINUTE, windowMs: 60_000 }),
       model: c.OPENAI_IMAGE_MODEL,
+      deadline: app.providerDeadline,
       publicUrl: c.PUBLIC_URL,
       download: { timeoutMs: durationMs(c.AI_IMAGE_DOWNLOAD_TIMEOUT, 'AI_IMAGE_DOWNLOAD_TIMEOUT'), maxBytes: c.AI_IMAGE_MAX_BYTES },
       log: app.log.child({ component: 'images' }),

@@ -1,18 +1,23 @@
 import fp from 'fastify-plugin';
 import OpenAI from 'openai';
 import { durationMs } from '../src/config.js';
+import type { ProviderDeadline } from '../src/provider-call.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** null when OPENAI_API_KEY is not set: images fall back to placeholders, the tutor says it is unavailable. */
     openai: OpenAI | null;
+    /** Bounds every provider call, retries included (src/provider-call.ts). */
+    providerDeadline: ProviderDeadline;
   }
 }
 
-/** One OpenAI SDK client for the process, with bounded timeout and retries. */
+/** One OpenAI SDK client for the process, with a bounded timeout; retries are callProvider's. */
 export default fp(
   async (app) => {
     const { OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_TIMEOUT, OPENAI_MAX_RETRIES } = app.config;
+    const timeoutMs = durationMs(OPENAI_TIMEOUT, 'OPENAI_TIMEOUT');
+    app.decorate('providerDeadline', { timeoutMs, maxRetries: OPENAI_MAX_RETRIES });
     if (!OPENAI_API_KEY) {
       app.decorate('openai', null);
       app.log.info('OPENAI_API_KEY is not set: AI images use placeholders and the tutor is unavailable');
@@ -21,8 +26,9 @@ export default fp(
     const client = new OpenAI({
       apiKey: OPENAI_API_KEY,
       ...(OPENAI_BASE_URL ? { baseURL: OPENAI_BASE_URL } : {}),
-      timeout: durationMs(OPENAI_TIMEOUT, 'OPENAI_TIMEOUT'),
-      maxRetries: OPENAI_MAX_RETRIES,
+      timeout: timeoutMs,
+      // Retries happen in callProvider, under one deadline per call.
+      maxRetries: 0,
       logLevel: 'off',
     });
     app.decorate('openai', client);

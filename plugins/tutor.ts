@@ -25,6 +25,7 @@ export default fp(
         ttsVoice: c.OPENAI_TTS_VOICE,
         audioMaxBytes: c.TUTOR_AUDIO_MAX_BYTES,
         streamIdleMs: durationMs(c.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT'),
+        deadline: app.providerDeadline,
       },
       limiter: new InProcessQuestionLimiter(c.TUTOR_QUESTIONS_PER_MINUTE, app.clock),
       queueLimit: c.TUTOR_QUEUE_LIMIT,

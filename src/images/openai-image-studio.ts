@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import { callProvider, type ProviderDeadline } from '../provider-call.js';
 import type { GenerationQuota } from './generation-quota.js';
 import { ImageQuotaError, type GeneratedImage, type ImageStudio } from './image-studio.js';
 import type { ImageStore } from './image-store.js';
@@ -13,11 +14,13 @@ export interface StudioLog {
 }
 
 export interface StudioOptions {
-  /** The SDK client (bounded timeout and retries), or null without a key: placeholders then. */
+  /** The SDK client (bounded timeout), or null without a key: placeholders then. */
   openai: Pick<OpenAI, 'images' | 'baseURL'> | null;
   store: ImageStore;
   quota: GenerationQuota;
   model: string;
+  /** One bound per generation, retries included. */
+  deadline: ProviderDeadline;
   /** Prefix of stored pictures' URLs, e.g. `https://ink.example.com`; '' gives a path. */
   publicUrl: string;
   /** Bounds on fetching a `url` answer. */
@@ -74,7 +77,7 @@ export class OpenAIImageStudio implements ImageStudio {
 
   private async requestPicture(openai: Pick<OpenAI, 'images' | 'baseURL'>, prompt: string): Promise<DownloadedPicture> {
     const signal = this.closing.signal;
-    const answer = await openai.images.generate({ model: this.opts.model, prompt, size: '1024x1024', n: 1 }, { signal });
+    const answer = await callProvider(this.opts.deadline, signal, () => openai.images.generate({ model: this.opts.model, prompt, size: '1024x1024', n: 1 }, { signal }));
     const first = answer.data?.[0];
     if (first?.b64_json) {
       const bytes = Buffer.from(first.b64_json, 'base64');

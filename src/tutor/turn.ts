@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import OpenAI, { toFile } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Clock } from '../clock.js';
+import { callProvider, type ProviderDeadline } from '../provider-call.js';
 import type { GrammarTopic } from '../db/types.js';
 import { decodeAudioDataUrl, type DecodedAudio } from './audio-question.js';
 import { frames, type Question, type SendFrame, type TutorFrame } from './protocol.js';
@@ -21,6 +22,8 @@ export interface TutorSettings {
   audioMaxBytes: number;
   /** A stream silent this long is abandoned (the SDK's own timeout ends at the first byte). */
   streamIdleMs: number;
+  /** One bound per provider request, retries included. */
+  deadline: ProviderDeadline;
 }
 
 /** What a turn needs from the outside world. */
@@ -122,9 +125,12 @@ export class TutorTurn {
   private async transcribe(openai: OpenAI, audio: DecodedAudio): Promise<string> {
     let text: string;
     try {
-      const result = await openai.audio.transcriptions.create(
-        { file: await toFile(audio.bytes, `question.${audio.ext}`, { type: audio.mime }), model: this.services.settings.transcribeModel },
-        { signal: this.abort.signal },
+      const { transcribeModel, deadline } = this.services.settings;
+      const result = await callProvider(deadline, this.abort.signal, async () =>
+        openai.audio.transcriptions.create(
+          { file: await toFile(audio.bytes, `question.${audio.ext}`, { type: audio.mime }), model: transcribeModel },
+          { signal: this.abort.signal },
+        ),
       );
       text = result.text.trim();
     } catch (err) {
@@ -156,7 +162,7 @@ export class TutorTurn {
     const splitter = spoken ? new SentenceSplitter() : null;
 
     try {
-      const stream = await openai.chat.completions.create({ model: settings.chatModel, messages, stream: true }, { signal });
+      const stream = await callProvider(settings.deadline, signal, () => openai.chat.completions.create({ model: settings.chatModel, messages, stream: true }, { signal }));
       let idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
       try {
         for await (const chunk of stream) {
@@ -192,8 +198,8 @@ export class TutorTurn {
   }
 
   private async speak(openai: OpenAI, sentence: string, signal: AbortSignal): Promise<Buffer> {
-    const { ttsModel, ttsVoice } = this.services.settings;
-    const res = await openai.audio.speech.create({ model: ttsModel, voice: ttsVoice, input: sentence, response_format: 'mp3' }, { signal });
+    const { ttsModel, ttsVoice, deadline } = this.services.settings;
+    const res = await callProvider(deadline, signal, () => openai.audio.speech.create({ model: ttsModel, voice: ttsVoice, input: sentence, response_format: 'mp3' }, { signal }));
     return Buffer.from(await res.arrayBuffer());
   }
 

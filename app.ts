@@ -13,6 +13,7 @@ import jwtPlugin from './plugins/jwt.js';
 import mailerPlugin from './plugins/mailer.js';
 import openaiPlugin from './plugins/openai.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
+import redisPlugin from './plugins/redis.js';
 import sessionsPlugin from './plugins/sessions.js';
 import swaggerPlugin from './plugins/swagger.js';
 import websocketPlugin from './plugins/websocket.js';
@@ -71,6 +72,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(inputValuePlugin);
   await app.register(envPlugin, { data: config });
   await app.register(dbPlugin, { schema: options.dbSchema, dropSchemaOnClose: options.dropSchemaOnClose, pgliteTemplate: options.pgliteTemplate });
+  await app.register(redisPlugin);
   await app.register(jwtPlugin);
   await app.register(mailerPlugin);
   await app.register(openaiPlugin);

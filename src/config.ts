@@ -64,6 +64,8 @@ export const ConfigSchema = Type.Object({
   TUTOR_HISTORY_MESSAGES: Type.Integer({ default: 20, minimum: 0 }),
 
   REDIS_URL: Type.String({ default: '' }),
+  /** Put before every Redis key and channel, so that several deployments (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: Type.String({ default: 'inkwell:' }),
 
   /** GET /metrics (Prometheus text) is served only when true; METRICS_TOKEN, when set, is its bearer token. */
   METRICS: Type.Boolean({ default: false }),

@@ -1,0 +1,91 @@
+import fp from 'fastify-plugin';
+import { Redis } from 'ioredis';
+
+/** The Redis every instance shares, when REDIS_URL is set. */
+export interface SharedRedis {
+  /** Commands. No offline queue: while Redis is unreachable a command fails at once, so callers fall back instead of waiting. */
+  readonly client: Redis;
+  /** A key or channel name under REDIS_KEY_PREFIX. */
+  key(name: string): string;
+  /** True while the command connection is up. */
+  isUp(): boolean;
+  /** Listens on a channel (its own connection, as Redis requires; made or remade whenever Redis answers). */
+  subscribe(channel: string, listener: (message: string) => void): void;
+  /** Best effort: a message published while Redis is down is lost, so receivers must have another way to catch up. */
+  publish(channel: string, message: string): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** null without REDIS_URL: one process, everything in memory. */
+    redis: SharedRedis | null;
+  }
+}
+
+/** How long start-up waits for Redis before starting without it (it keeps reconnecting). */
+const CONNECT_WAIT_MS = 3000;
+
+/** Reconnects quickly at first, then every 2 s, for ever: an outage must end by itself. */
+const retryStrategy = (attempt: number) => Math.min(100 * attempt, 2000);
+
+/**
+ * ioredis connections to REDIS_URL: one for commands, one for subscriptions. Losing Redis never
+ * crashes the server: errors are logged once per outage, and everything that uses Redis degrades to
+ * what this process can do alone until it is back.
+ */
+export default fp(
+  async (app) => {
+    const url = app.config.REDIS_URL;
+    if (!url) return void app.decorate('redis', null);
+    const prefix = app.config.REDIS_KEY_PREFIX;
+    const options = { retryStrategy, maxRetriesPerRequest: 1, lazyConnect: true };
+    const client = new Redis(url, { ...options, enableOfflineQueue: false, connectionName: 'inkwell' });
+    // Subscriptions wait in the offline queue, however long, so that they are made as soon as Redis answers.
+    const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null, connectionName: 'inkwell-subscriber' });
+    const listeners = new Map<string, Set<(message: string) => void>>();
+
+    let down = false;
+    client.on('error', (err: Error) => {
+      if (down) return;
+      down = true;
+      // The message only: the URL (with its password) is never logged.
+      app.log.warn({ reason: err.message }, 'Redis is unreachable: limits are counted and rooms delivered by this instance alone until it is back');
+    });
+    client.on('ready', () => {
+      if (!down) return;
+      down = false;
+      app.log.info('Redis is back: shared limits and delivery across instances resume');
+    });
+    subscriber.on('error', () => {}); // reported once by the command connection
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const listener of listeners.get(channel) ?? []) listener(message);
+    });
+
+    const shared: SharedRedis = {
+      client,
+      key: (name) => prefix + name,
+      isUp: () => client.status === 'ready',
+      subscribe(channel, listener) {
+        const name = prefix + channel;
+        const set = listeners.get(name) ?? new Set();
+        listeners.set(name, set.add(listener));
+        if (set.size === 1) subscriber.subscribe(name).catch(() => {});
+      },
+      publish(channel, message) {
+        client.publish(prefix + channel, message).catch(() => {});
+      },
+    };
+    app.decorate('redis', shared);
+
+    await Promise.all(
+      [client, subscriber].map((c) =>
+        Promise.race([c.connect().catch(() => {}), new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]),
+      ),
+    );
+    app.addHook('onClose', async () => {
+      client.disconnect();
+      subscriber.disconnect();
+    });
+  },
+  { name: 'redis', dependencies: ['env'] },
+);

@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import { PGliteThread } from '../src/db/pglite-thread.js';
 
 /**
  * Counts database transactions by watching the statements the drivers send, for both PostgreSQL
- * (pg.Client) and PGlite. Installed by the benchmark before the app is built; the app's code is
+ * (pg.Client) and the embedded PGlite (its thread's client). Installed by the benchmark before the app is built; the app's code is
  * untouched. An explicit `begin … commit` is one transaction; a statement outside one is its own
  * (autocommit) transaction, as PostgreSQL counts them.
  */
@@ -46,11 +46,11 @@ export function installTransactionCounter(): void {
     return pgQuery.apply(this, args);
   } as typeof pg.Client.prototype.query;
 
-  const liteQuery = PGlite.prototype.query as (...args: unknown[]) => unknown;
-  PGlite.prototype.query = function (this: object, ...args: unknown[]) {
+  const liteQuery = PGliteThread.prototype.query as (...args: unknown[]) => unknown;
+  PGliteThread.prototype.query = function (this: object, ...args: unknown[]) {
     observe(this, args[0]);
     return liteQuery.apply(this, args);
-  } as typeof PGlite.prototype.query;
+  } as typeof PGliteThread.prototype.query;
 }
 
 export function transactionCounts(): TransactionCounts {

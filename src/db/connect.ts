@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, type Dialect } from 'kysely';
 import pg from 'pg';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
+import { PGliteThread } from './pglite-thread.js';
 import { migrationProvider } from '../../migrations/index.js';
 import { resilientPool, type DbLog } from './postgres-pool.js';
 import type { Database } from './types.js';
@@ -49,14 +49,13 @@ function postgresDialect(opts: DbOptions): Dialect {
 }
 
 async function pgliteDialect(opts: DbOptions): Promise<Dialect> {
-  const dir = opts.pgliteDir;
-  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir, {
-    parsers: { [pgliteTypes.INT8]: (v: string) => Number(v) },
-    ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}),
+  const client = await PGliteThread.start({
+    dataDir: opts.pgliteDir,
+    schema: opts.schema,
+    template: opts.pgliteTemplate ? await opts.pgliteTemplate.arrayBuffer() : undefined,
   });
-  if (opts.schema) await client.exec(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"; SET search_path TO "${opts.schema}"`);
-  return new PGliteDialect(client);
+  // The dialect calls only query() and close(), which the thread offers with PGlite's signatures.
+  return new PGliteDialect(client as unknown as PGlite);
 }
 
 export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {

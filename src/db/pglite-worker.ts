@@ -1,0 +1,43 @@
+/** The worker thread that owns the embedded PGlite database (see pglite-thread.ts). */
+import { mkdirSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
+
+const port = parentPort!;
+const options = workerData as PGliteThreadOptions;
+
+/** An error as plain data (structured clone drops an Error's own fields such as code). */
+function plain(err: unknown): Record<string, unknown> & { message: string } {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(err)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) fields[k] = v;
+  return { ...fields, message: err.message };
+}
+
+const reply = (message: WorkerReply) => port.postMessage(message);
+
+try {
+  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
+  const db = await PGlite.create(options.dataDir, {
+    // Counts come back as int8; they are small enough for a JS number.
+    parsers: { [types.INT8]: (v: string) => Number(v) },
+    ...(options.template ? { loadDataDir: new Blob([options.template]) } : {}),
+  });
+  if (options.schema) await db.exec(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"; SET search_path TO "${options.schema}"`);
+  port.on('message', async (req: WorkerRequest) => {
+    if (req.op === 'close') {
+      await db.close().catch(() => {});
+      return reply({ id: req.id, ok: true, rows: [] });
+    }
+    try {
+      const result = await db.query(req.sql, req.params);
+      reply({ id: req.id, ok: true, rows: result.rows, ...(result.affectedRows ? { affectedRows: result.affectedRows } : {}) });
+    } catch (err) {
+      reply({ id: req.id, ok: false, error: plain(err) });
+    }
+  });
+  reply({ ready: true });
+} catch (err) {
+  reply({ ready: false, error: plain(err) });
+}

@@ -64,6 +64,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     // A hop count is valid at run time (proxy-addr), though the type omits it.
     trustProxy: trustProxyOf(config) as boolean | string[],
     routerOptions: { ignoreTrailingSlash: true },
+    // A fresh embedded database runs initdb in its thread before the db plugin is ready: seconds, more on a busy machine.
+    pluginTimeout: 120_000,
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { durationMs } from '../src/config.js';
 import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
 import { InProcessConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
 import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
@@ -30,10 +29,7 @@ export default fp(
   async (app) => {
     const c = app.config;
     const store = new RoomStore(app.db, app.clock);
-    const writer = new DrawingWriter(app.db, app.clock, {
-      maxRoomDrawings: c.ROOM_MAX_DRAWINGS,
-      minIntervalMs: durationMs(c.WS_COMMIT_INTERVAL, 'WS_COMMIT_INTERVAL'),
-    });
+    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.ROOM_MAX_DRAWINGS });
     const bus = new InProcessRoomBus();
     const deps: RoomDeps = {
       bus,

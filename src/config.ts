@@ -53,8 +53,6 @@ export const ConfigSchema = Type.Object({
   WS_CONNECTIONS_PER_IP_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
   ROOM_MAX_DRAWINGS: Type.Integer({ default: 20000, minimum: 1 }),
   AI_IMAGES_PER_MINUTE: Type.Integer({ default: 5, minimum: 1 }),
-  /** Under sustained drawing load, the least time between two write transactions (group commit). */
-  WS_COMMIT_INTERVAL: Type.String({ default: '5ms' }),
   AI_IMAGE_DOWNLOAD_TIMEOUT: Type.String({ default: '30s' }),
   AI_IMAGE_MAX_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024 }),
 
@@ -113,7 +111,7 @@ function badUrl(value: string, schemes: string[]): string | undefined {
   return undefined;
 }
 
-const DURATIONS = ['ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'OTP_TTL', 'OTP_COOLDOWN', 'OTP_VERIFY_WINDOW', 'OPENAI_TIMEOUT', 'DATABASE_TIMEOUT', 'WS_HEARTBEAT_INTERVAL', 'WS_COMMIT_INTERVAL', 'AI_IMAGE_DOWNLOAD_TIMEOUT'] as const;
+const DURATIONS = ['ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'OTP_TTL', 'OTP_COOLDOWN', 'OTP_VERIFY_WINDOW', 'OPENAI_TIMEOUT', 'DATABASE_TIMEOUT', 'WS_HEARTBEAT_INTERVAL', 'AI_IMAGE_DOWNLOAD_TIMEOUT'] as const;
 
 /** Every reason this configuration must not start, each naming its variable (empty: it may start). */
 export function startupProblems(config: Config): string[] {

@@ -20,7 +20,7 @@ async function refusal(env: Record<string, string>): Promise<string> {
 t.test('each bad setting is refused in one line naming the variable', async (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ LOG_LEVEL: 'verbose' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "verbose"\)$/],
-    [{ WS_COMMIT_INTERVAL: '5' }, /^WS_COMMIT_INTERVAL must be a duration with a unit/],
+    [{ WS_HEARTBEAT_INTERVAL: '5' }, /^WS_HEARTBEAT_INTERVAL must be a duration with a unit/],
     [{ SMTP_URL: 'notaurl' }, /^SMTP_URL must be a URL/],
     [{ SMTP_URL: 'http://mail.example.com' }, /^SMTP_URL must start with smtp: or smtps:/],
     [{ NODE_ENV: 'staging' }, /^NODE_ENV must be one of development, production, test/],
@@ -37,8 +37,8 @@ t.test('each bad setting is refused in one line naming the variable', async (t) 
 });
 
 t.test('production lists every refusal at once', async (t) => {
-  const message = await refusal({ PGLITE_DIR: 'memory://', NODE_ENV: 'production', JWT_SECRET: 'short', LOG_LEVEL: 'info', WS_COMMIT_INTERVAL: '5' });
-  t.match(message, /WS_COMMIT_INTERVAL/);
+  const message = await refusal({ PGLITE_DIR: 'memory://', NODE_ENV: 'production', JWT_SECRET: 'short', LOG_LEVEL: 'info', WS_HEARTBEAT_INTERVAL: '5' });
+  t.match(message, /WS_HEARTBEAT_INTERVAL/);
   t.match(message, /SMTP_URL must be set/, 'a missing SMTP_URL ...');
   t.match(message, /JWT_SECRET must be set to at least 32/, '... does not hide a short JWT_SECRET');
   const schema = await refusal({ PGLITE_DIR: 'memory://', NODE_ENV: 'production', LOG_LEVEL: 'verbose', PORT: 'x' });

@@ -27,11 +27,6 @@ export interface WriterOptions {
   maxRoomDrawings: number;
   /** Operations per transaction at most. */
   maxBatch?: number;
-  /**
-   * Under sustained load, wait until this long after the previous transaction began before starting
-   * the next, so more writes share it. An idle writer starts at once.
-   */
-  minIntervalMs?: number;
 }
 
 export interface WriterStats {
@@ -50,8 +45,9 @@ interface Pending {
 const refused = (code: RefusalCode, message: string): WriteResult => ({ kind: 'refused', code, message });
 
 /**
- * Group commit for every room of this process: while one transaction runs, further writes queue
- * up and go together in the next one. Each room's seq is bumped in that same transaction, so a
+ * Adaptive group commit for every room of this process: a write arriving at an idle writer commits at
+ * once; while one transaction runs, further writes queue up and all go together in the next one,
+ * which starts as soon as it ends. Batches grow with the load, and nothing waits on a timer. Each room's seq is bumped in that same transaction, so a
  * seq is never handed out for something that was not stored. Results resolve in queue order after
  * the commit, which keeps broadcasts in seq order.
  *
@@ -61,11 +57,9 @@ const refused = (code: RefusalCode, message: string): WriteResult => ({ kind: 'r
 export class DrawingWriter {
   private queue: Pending[] = [];
   private running: Promise<void> | null = null;
-  private lastStart = -Infinity;
   private closed = false;
   readonly stats: WriterStats = { transactions: 0, events: 0, drawings: 0 };
   private readonly maxBatch: number;
-  private readonly minIntervalMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -73,7 +67,6 @@ export class DrawingWriter {
     private readonly options: WriterOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
-    this.minIntervalMs = options.minIntervalMs ?? 0;
   }
 
   write(op: WriteOp): Promise<WriteResult> {
@@ -105,9 +98,6 @@ export class DrawingWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
-      const wait = this.lastStart + this.minIntervalMs - performance.now();
-      if (wait > 0 && !this.closed) await new Promise((r) => setTimeout(r, wait));
-      this.lastStart = performance.now();
       const batch = this.queue.splice(0, this.maxBatch);
       await this.commit(batch);
     }

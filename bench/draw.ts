@@ -7,10 +7,12 @@
  * Options (argv `--name=value` or env BENCH_NAME): senders (5), members (50), rate (1000
  * drawings/s in total), seconds (10 of measured load per server), points (8 per drawing), slices (5),
  * only (relay|inkwell).
- * BENCH_ENV_<NAME>=value sets Inkwell's variable <NAME> for the run (e.g. BENCH_ENV_WS_COMMIT_INTERVAL=10ms).
+ * Saturation: --rate=3000 (the socket rate limits and room size are already lifted for the run).
+ * BENCH_ENV_<NAME>=value sets Inkwell's variable <NAME> for the run (e.g. BENCH_ENV_WS_MAX_PAYLOAD=65536).
  * BENCH_PROFILE=<dir> also writes a CPU profile of each server process into that directory.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LoadRoom, type LoadResult } from './load.js';
 import type { ChildMessage, Command, ServerKind } from './server-process.js';
@@ -157,8 +159,9 @@ function row(label: string, r: LoadResult): string {
 
 function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, db: { database: string; stored: number; tx: TransactionCounts } | undefined, note?: string): void {
   const receivers = config.members - config.senders;
+  console.log(`\nload average while measuring (the machine is shared): ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
-    `\ndraw benchmark: ${config.senders} senders, ${config.members} members (${receivers} receivers), ` +
+    `draw benchmark: ${config.senders} senders, ${config.members} members (${receivers} receivers), ` +
       `${config.rate} drawings/s, ${config.points} points each, ${config.seconds} s measured per server in ${config.slices} alternating bursts ` +
       `after a ${WARMUP_SECONDS} s warm-up; latency = receipt − send at every receiver`,
   );
@@ -167,14 +170,17 @@ function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, 
   if (note) console.log(`(a) Inkwell: ${note}`);
   if (!inkwell || !db) return;
   console.log(row(`(a) Inkwell ${db.database}`, inkwell));
+  // Saturation is a run at 3,000 drawings/s or more (--rate=3000); the latency targets are for 1,000/s.
+  const saturation = config.rate >= 3000;
   if (relay) {
-    console.log(`ratio a/b delivered/s: ${f(inkwell.deliveredPerSecond / relay.deliveredPerSecond, 3)}   (target ≥ 0.8)`);
+    console.log(`ratio a/b delivered/s: ${f(inkwell.deliveredPerSecond / relay.deliveredPerSecond, 3)}   (target ≥ ${saturation ? '0.95 at saturation' : '0.99'})`);
     console.log(`ratio a/b p99:         ${f(inkwell.p99 / relay.p99, 2)}`);
+    console.log(`Inkwell p50 − relay p50: ${f(inkwell.p50 - relay.p50, 2)} ms   (target ≤ 3 ms at 1,000/s)`);
   }
-  console.log(`Inkwell p99:           ${f(inkwell.p99, 2)} ms   (target ≤ 15 ms)`);
+  console.log(`Inkwell p99:           ${f(inkwell.p99, 2)} ms   (target ≤ 10 ms at 1,000/s)`);
   const total = db.tx.explicit + db.tx.autocommit;
   console.log(
-    `transactions per stored drawing: ${f(total / Math.max(1, db.stored), 3)}   (target ≤ 0.1) — ` +
+    `transactions per stored drawing: ${f(total / Math.max(1, db.stored), 3)}   (target ≤ ${saturation ? '0.05 at saturation' : '0.25 at 1,000/s'}) — ` +
       `${total} transactions (${db.tx.explicit} begin…commit, ${db.tx.autocommit} single statements), ` +
       `${db.tx.statements} statements, ${db.stored} drawings stored; ` +
       `the group-commit writer reports ${db.tx.writerTransactions} transactions`,

@@ -12,6 +12,8 @@ export type Command =
   | { id: number; cmd: 'login'; emails: string[] }
   | { id: number; cmd: 'counts' }
   | { id: number; cmd: 'storedDrawings'; roomId: string }
+  /** RSS in bytes after a full garbage collection (when run with --expose-gc). */
+  | { id: number; cmd: 'memory' }
   | { id: number; cmd: 'stop' };
 
 export type ChildMessage =
@@ -37,7 +39,7 @@ async function runRelay(): Promise<void> {
   send({ type: 'ready', port: relay.port });
 }
 
-/** `BENCH_ENV_<NAME>=value` sets Inkwell's <NAME> for the run (e.g. BENCH_ENV_WS_COMMIT_INTERVAL=10ms). */
+/** `BENCH_ENV_<NAME>=value` sets Inkwell's <NAME> for the run (e.g. BENCH_ENV_WS_MAX_PAYLOAD=65536). */
 function passThrough(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -120,6 +122,10 @@ async function runInkwell(): Promise<void> {
             .where('room_id', '=', msg.roomId)
             .executeTakeFirstOrThrow();
           return send({ type: 'reply', id: msg.id, result: Number(row.n) });
+        }
+        case 'memory': {
+          (globalThis as { gc?: () => void }).gc?.();
+          return send({ type: 'reply', id: msg.id, result: process.memoryUsage().rss });
         }
         case 'stop':
           await stop();

@@ -13,12 +13,14 @@ const UNTHROTTLED = new Set(['/health', '/ready']);
 /**
  * Per-IP request limits. The API-wide limit (API_RATE_LIMIT_PER_MINUTE) runs as the first
  * onRequest hook, before authentication, so unauthenticated floods are counted too; routes add
- * tighter limits through `config.rateLimit`. Counters live in process memory today;
- * @fastify/rate-limit takes a Redis store for several instances.
+ * tighter limits through `config.rateLimit`. Counters live in process memory, or in Redis when it
+ * is configured, so that every instance counts the same requests; while Redis does not answer the
+ * request passes uncounted (an outage of Redis must not take the API down).
  */
 export default fp(
   async (app) => {
-    await app.register(rateLimit, { global: false, keyGenerator: clientIp });
+    const shared = app.redis ? { redis: app.redis.client, nameSpace: app.redis.key('rate-limit:'), skipOnError: true } : {};
+    await app.register(rateLimit, { global: false, keyGenerator: clientIp, ...shared });
     const apiWide = app.createRateLimit({ max: app.config.API_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: clientIp });
     app.addHook('onRequest', async (req, reply) => {
       // Health checks, and routes that count their own way (the whiteboard socket's connections per IP).
@@ -30,5 +32,5 @@ export default fp(
       throw new AppError(429, 'rate_limited', `Too many requests from this address; retry in ${verdict.ttlInSeconds} s`, verdict.ttlInSeconds);
     });
   },
-  { name: 'rate-limit', dependencies: ['env'] },
+  { name: 'rate-limit', dependencies: ['env', 'redis'] },
 );

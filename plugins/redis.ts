@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
+import type { SharedWindow, Verdict } from '../src/sliding-window.js';
 
 /** The Redis every instance shares, when REDIS_URL is set. */
 export interface SharedRedis {
@@ -13,7 +15,26 @@ export interface SharedRedis {
   subscribe(channel: string, listener: (message: string) => void): void;
   /** Best effort: a message published while Redis is down is lost, so receivers must have another way to catch up. */
   publish(channel: string, message: string): void;
+  /** At most `limit` events per key in any rolling `windowMs`, counted for every instance under `name`. */
+  window(name: string, limit: number, windowMs: number): SharedWindow;
 }
+
+// One sorted set per key, scored by Redis's own clock (instances' clocks may differ): drop what left
+// the window, refuse when full (saying when the oldest counted event leaves), else record.
+const SLIDING_WINDOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+  return tonumber(oldest[2]) + window - now
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return -1`;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -73,6 +94,14 @@ export default fp(
       },
       publish(channel, message) {
         client.publish(prefix + channel, message).catch(() => {});
+      },
+      window(name, limit, windowMs) {
+        return {
+          async take(key): Promise<Verdict> {
+            const retryAfterMs = Number(await client.eval(SLIDING_WINDOW, 1, `${prefix}window:${name}:${key}`, windowMs, limit, randomUUID()));
+            return retryAfterMs < 0 ? { ok: true } : { ok: false, retryAfterMs };
+          },
+        };
       },
     };
     app.decorate('redis', shared);

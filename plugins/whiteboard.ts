@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
-import { InProcessConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
+import { InProcessConnectionCounter, SharedConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
 import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
 import { RoomRegistry } from '../src/whiteboard/room-registry.js';
 import { RoomStore } from '../src/whiteboard/room-store.js';
@@ -31,6 +31,10 @@ export default fp(
     const store = new RoomStore(app.db, app.clock);
     const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.ROOM_MAX_DRAWINGS });
     const bus = new InProcessRoomBus();
+    const connectionCounter = () => {
+      const local = new InProcessConnectionCounter(c.WS_CONNECTIONS_PER_IP_PER_MINUTE);
+      return app.redis ? new SharedConnectionCounter(app.redis.window('ws-connections', c.WS_CONNECTIONS_PER_IP_PER_MINUTE, 60_000), local) : local;
+    };
     const deps: RoomDeps = {
       bus,
       writer,
@@ -43,12 +47,12 @@ export default fp(
       writer,
       bus,
       registry: new RoomRegistry(deps),
-      connections: new InProcessConnectionCounter(c.WS_CONNECTIONS_PER_IP_PER_MINUTE),
+      connections: connectionCounter(),
     });
     // Sockets are closed (1001) before this runs; what they sent and was accepted still gets stored.
     app.addHook('onClose', async () => {
       await writer.close();
     });
   },
-  { name: 'whiteboard', dependencies: ['env', 'db', 'images'] },
+  { name: 'whiteboard', dependencies: ['env', 'db', 'images', 'redis'] },
 );

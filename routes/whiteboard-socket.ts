@@ -22,6 +22,8 @@ function corkable(socket: WebSocket): SocketLike {
   };
 }
 
+const TOO_MANY_CONNECTIONS = 'Too many connections from your address; wait a minute';
+
 /** Bytes of early frames kept while the token is checked (their count is bounded by WS_RATE_BURST too). */
 const EARLY_BYTES_LIMIT = 1024 * 1024;
 
@@ -44,10 +46,16 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
     // Connections are counted per address below (and closed with a code browsers can see).
     { websocket: true, config: { rateLimit: false }, schema: { hide: true } },
     (socket, req) => {
-      if (!connections.tryConnect(clientIp(req))) return socket.close(4029, 'Too many connections from your address; wait a minute');
+      // Counted over every instance when Redis is shared: that answer comes later, while the token is checked.
+      const allowed = connections.tryConnect(clientIp(req));
+      if (allowed === false) return socket.close(4029, TOO_MANY_CONNECTIONS);
       app.acceptSocket(socket, req, {
         ...spec,
-        open: (user) => {
+        open: async (user) => {
+          if (!(await allowed)) {
+            socket.close(4029, TOO_MANY_CONNECTIONS);
+            return null;
+          }
           const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
           const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
           return { receive: (data, isBinary) => connection.receive(data, isBinary), closed: () => void connection.close() };

@@ -4,7 +4,7 @@ export type Verdict = { ok: true } | { ok: false; retryAfterMs: number };
  * At most `limit` events per key in any rolling window of `windowMs`, counted in process memory.
  * Refused events are not recorded, so a client that backs off gets back in once the window moves.
  * The per-user and per-address limits (tutor questions, AI pictures, socket connections) all use
- * it; a Redis-backed counter with the same `take` can replace it for several instances.
+ * it; with several instances a SharedWindow counts the same way in Redis.
  */
 export class SlidingWindowCounter {
   private readonly events = new Map<string, number[]>();
@@ -40,4 +40,12 @@ export class SlidingWindowCounter {
       if (!times.some((t) => t > since)) this.events.delete(key);
     }
   }
+}
+
+/**
+ * The same rolling window counted in a store every instance shares (Redis). `take` rejects when the
+ * store does not answer; callers then count in process memory until it is back.
+ */
+export interface SharedWindow {
+  take(key: string): Promise<Verdict>;
 }

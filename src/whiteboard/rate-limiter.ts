@@ -1,4 +1,4 @@
-import { SlidingWindowCounter } from '../sliding-window.js';
+import { SlidingWindowCounter, type SharedWindow } from '../sliding-window.js';
 
 /** Milliseconds from a monotonic source; injectable for tests. */
 export type Now = () => number;
@@ -40,13 +40,10 @@ export class MessageRateLimiter {
   }
 }
 
-/**
- * Connections per client address in a sliding minute. In process memory today; a Redis-backed
- * counter can take its place when several instances share the load.
- */
+/** Connections per client address in a sliding minute, in this process or shared by every instance. */
 export interface ConnectionCounter {
   /** Records a connection attempt; false when the address is over its limit. */
-  tryConnect(address: string): boolean;
+  tryConnect(address: string): boolean | Promise<boolean>;
 }
 
 export class InProcessConnectionCounter implements ConnectionCounter {
@@ -58,5 +55,21 @@ export class InProcessConnectionCounter implements ConnectionCounter {
 
   tryConnect(address: string): boolean {
     return this.window.take(address).ok;
+  }
+}
+
+/** Connections counted over every instance (Redis); while Redis does not answer, counted in this process. */
+export class SharedConnectionCounter implements ConnectionCounter {
+  constructor(
+    private readonly shared: SharedWindow,
+    private readonly fallback: InProcessConnectionCounter,
+  ) {}
+
+  async tryConnect(address: string): Promise<boolean> {
+    try {
+      return (await this.shared.take(address)).ok;
+    } catch {
+      return this.fallback.tryConnect(address);
+    }
   }
 }

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { durationMs } from '../src/config.js';
+import { OpenAITutorModel } from '../src/tutor/openai-tutor-model.js';
 import { InProcessQuestionLimiter } from '../src/tutor/question-limiter.js';
 import { Tutor } from '../src/tutor/tutor.js';
 
@@ -15,17 +16,20 @@ export default fp(
     const c = app.config;
     const tutor = new Tutor({
       db: app.db,
-      openai: app.openai,
+      model: app.openai
+        ? new OpenAITutorModel(app.openai, {
+            chatModel: c.OPENAI_CHAT_MODEL,
+            transcribeModel: c.OPENAI_TRANSCRIBE_MODEL,
+            ttsModel: c.OPENAI_TTS_MODEL,
+            ttsVoice: c.OPENAI_TTS_VOICE,
+            deadline: app.providerDeadline,
+          })
+        : null,
       clock: app.clock,
       log: app.log,
       settings: {
-        chatModel: c.OPENAI_CHAT_MODEL,
-        transcribeModel: c.OPENAI_TRANSCRIBE_MODEL,
-        ttsModel: c.OPENAI_TTS_MODEL,
-        ttsVoice: c.OPENAI_TTS_VOICE,
         audioMaxBytes: c.TUTOR_AUDIO_MAX_BYTES,
         streamIdleMs: durationMs(c.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT'),
-        deadline: app.providerDeadline,
       },
       limiter: new InProcessQuestionLimiter(c.TUTOR_QUESTIONS_PER_MINUTE, app.clock),
       queueLimit: c.TUTOR_QUEUE_LIMIT,

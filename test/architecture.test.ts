@@ -45,3 +45,12 @@ t.test('src/ is the domain: no Fastify, nothing from plugins/ or routes/', async
   );
   t.same(offences, [], 'no file under src/ imports Fastify, plugins/ or routes/');
 });
+
+t.test('the OpenAI SDK is reached only through the model adapters and their error mappers', async (t) => {
+  const adapters = new Set(['src/images/openai-image-studio.ts', 'src/images/provider-failure.ts', 'src/tutor/openai-tutor-model.ts', 'src/tutor/provider-errors.ts', 'src/provider-call.ts']);
+  const users = tsFiles(join(root, 'src'))
+    .filter((file) => importsOf(readFileSync(file, 'utf8')).some((s) => s === 'openai' || s.startsWith('openai/')))
+    .map((file) => relative(root, file));
+  t.ok(users.length > 0, 'the adapters import it');
+  t.same(users.filter((file) => !adapters.has(file)), [], 'TutorTurn and the room see only TutorModel and ImageStudio');
+});

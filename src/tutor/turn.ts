@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import OpenAI, { toFile } from 'openai';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Clock } from '../clock.js';
-import { callProvider, type ProviderDeadline } from '../provider-call.js';
 import type { GrammarTopic } from '../db/types.js';
 import { decodeAudioDataUrl, type DecodedAudio } from './audio-question.js';
 import { frames, type Question, type SendFrame, type TutorFrame } from './protocol.js';
@@ -13,22 +10,18 @@ import { SentenceSplitter } from './sentences.js';
 import { SpokenAnswer } from './spoken-answer.js';
 import { aiUnavailable, TutorError } from './tutor-error.js';
 import { systemInstructions } from './instructions.js';
+import type { ModelMessage, TutorModel } from './tutor-model.js';
 
 export interface TutorSettings {
-  chatModel: string;
-  transcribeModel: string;
-  ttsModel: string;
-  ttsVoice: string;
   audioMaxBytes: number;
   /** A stream silent this long is abandoned (the SDK's own timeout ends at the first byte). */
   streamIdleMs: number;
-  /** One bound per provider request, retries included. */
-  deadline: ProviderDeadline;
 }
 
 /** What a turn needs from the outside world. */
 export interface TurnServices {
-  openai: OpenAI | null;
+  /** null when no provider is configured: every question gets ai_unavailable. */
+  model: TutorModel | null;
   history: TutorHistory;
   settings: TutorSettings;
   clock: Clock;
@@ -80,15 +73,15 @@ export class TutorTurn {
       // The recording is checked first, so a bad one gets bad_audio even where no provider is set up.
       const audio = this.question.kind === 'audio' ? decodeAudioDataUrl(this.question.dataUrl, this.services.settings.audioMaxBytes) : undefined;
       if (this.question.kind === 'text') question = this.question.text;
-      const openai = this.services.openai;
-      if (!openai) throw aiUnavailable();
-      if (audio) question = await this.transcribe(openai, audio);
+      const model = this.services.model;
+      if (!model) throw aiUnavailable();
+      if (audio) question = await this.transcribe(model, audio);
       const context = await history.context(this.scope.userId, this.scope.topic?.id ?? null).catch((err: unknown) => {
         log.error({ err, turnId: this.id }, 'could not load tutor history');
         throw new TutorError('internal', 'Your conversation history could not be loaded; please try again.');
       });
       if (signal.aborted) throw signal.reason;
-      await this.answer(openai, context, question, (piece) => {
+      await this.answer(model, context, question, (piece) => {
         answer += piece;
       });
     } catch (err) {
@@ -122,20 +115,12 @@ export class TutorTurn {
   }
 
   /** Transcribes the checked recording and shows the learner what was heard. */
-  private async transcribe(openai: OpenAI, audio: DecodedAudio): Promise<string> {
+  private async transcribe(model: TutorModel, audio: DecodedAudio): Promise<string> {
     let text: string;
     try {
-      const { transcribeModel, deadline } = this.services.settings;
-      const result = await callProvider(deadline, this.abort.signal, async () =>
-        openai.audio.transcriptions.create(
-          { file: await toFile(audio.bytes, `question.${audio.ext}`, { type: audio.mime }), model: transcribeModel },
-          { signal: this.abort.signal },
-        ),
-      );
-      text = result.text.trim();
+      text = (await model.transcribe(audio, this.abort.signal)).trim();
     } catch (err) {
       if (isAbort(err, this.abort.signal)) throw err;
-      if (err instanceof OpenAI.BadRequestError) throw new TutorError('bad_audio', 'The audio could not be understood as a recording; send wav, webm, mp3, m4a, ogg or flac.', err);
       throw providerError(err, 'understand the audio');
     }
     if (!text) throw new TutorError('no_speech', 'No speech was heard in the recording; please try again.');
@@ -144,17 +129,17 @@ export class TutorTurn {
   }
 
   /** Streams the model's answer, relaying every piece as it arrives and speaking finished sentences. */
-  private async answer(openai: OpenAI, context: ChatCompletionMessageParam[], question: string, onPiece: (piece: string) => void): Promise<void> {
+  private async answer(model: TutorModel, context: ModelMessage[], question: string, onPiece: (piece: string) => void): Promise<void> {
     const { settings } = this.services;
     const signal = this.abort.signal;
-    const messages: ChatCompletionMessageParam[] = [
+    const messages: ModelMessage[] = [
       { role: 'system', content: systemInstructions(this.scope.topic, this.scope.userName) },
       ...context,
       { role: 'user', content: question },
     ];
     const spoken = this.question.speak
       ? new SpokenAnswer(
-          (sentence, s) => this.speak(openai, sentence, s),
+          (sentence, s) => model.speak(sentence, s),
           (index, bytes) => this.send(frames.audio(this.id, index, bytes)),
           signal,
         )
@@ -162,13 +147,12 @@ export class TutorTurn {
     const splitter = spoken ? new SentenceSplitter() : null;
 
     try {
-      const stream = await callProvider(settings.deadline, signal, () => openai.chat.completions.create({ model: settings.chatModel, messages, stream: true }, { signal }));
+      const stream = await model.answer(messages, signal);
       let idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
       try {
-        for await (const chunk of stream) {
+        for await (const piece of stream) {
           clearTimeout(idle);
           idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
-          const piece = chunk.choices[0]?.delta?.content;
           if (!piece || signal.aborted) continue;
           onPiece(piece);
           this.send(frames.delta(this.id, piece));
@@ -195,12 +179,6 @@ export class TutorTurn {
       spoken?.cancel();
       throw err;
     }
-  }
-
-  private async speak(openai: OpenAI, sentence: string, signal: AbortSignal): Promise<Buffer> {
-    const { ttsModel, ttsVoice, deadline } = this.services.settings;
-    const res = await callProvider(deadline, signal, () => openai.audio.speech.create({ model: ttsModel, voice: ttsVoice, input: sentence, response_format: 'mp3' }, { signal }));
-    return Buffer.from(await res.arrayBuffer());
   }
 
   private fail(error: TutorError): void {

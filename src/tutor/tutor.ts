@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type OpenAI from 'openai';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/types.js';
 import { TutorConversation } from './conversation.js';
@@ -9,10 +8,11 @@ import { TutorHistory } from './history.js';
 import type { QuestionLimiter } from './question-limiter.js';
 import { GrammarTopics } from './topics.js';
 import type { ConversationScope, TutorSettings } from './turn.js';
+import type { TutorModel } from './tutor-model.js';
 
 export interface TutorOptions {
   db: Kysely<Database>;
-  openai: OpenAI | null;
+  model: TutorModel | null;
   clock: Clock;
   log: TutorLog;
   settings: TutorSettings;
@@ -34,8 +34,8 @@ export class Tutor {
 
   /** A conversation for one socket; `end()` it when the socket closes. */
   open(scope: ConversationScope, send: SendFrame, log: TutorLog = this.options.log): TutorConversation {
-    const { openai, clock, settings, limiter, queueLimit } = this.options;
-    const conversation = new TutorConversation({ openai, history: this.history, settings, clock, log }, scope, send, { queueLimit, limiter });
+    const { model, clock, settings, limiter, queueLimit } = this.options;
+    const conversation = new TutorConversation({ model, history: this.history, settings, clock, log }, scope, send, { queueLimit, limiter });
     this.live.add(conversation);
     return conversation;
   }

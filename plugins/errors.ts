@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import type { AuthErrorCode } from '../src/auth/auth-error.js';
 import { DomainError } from '../src/errors.js';
+import type { MemberErrorCode } from '../src/whiteboard/room-access.js';
 
 /** An error the transport itself raises (auth header, rate limit, not found): already an HTTP status. */
 export class AppError extends DomainError {
@@ -19,7 +20,7 @@ export class AppError extends DomainError {
 }
 
 /** The one place a domain error code becomes an HTTP status; a new code without a status fails to compile. */
-const STATUS_OF: Record<AuthErrorCode, number> = {
+const STATUS_OF: Record<AuthErrorCode | MemberErrorCode, number> = {
   invalid_email: 400,
   user_not_found: 404,
   otp_cooldown: 429,
@@ -32,6 +33,7 @@ const STATUS_OF: Record<AuthErrorCode, number> = {
   otp_wrong: 400,
   refresh_token_reused: 401,
   invalid_refresh_token: 401,
+  admin_role_fixed: 409,
 };
 
 function statusOf(err: DomainError): number {

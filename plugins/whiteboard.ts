@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin';
 import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
 import { InProcessConnectionCounter, SharedConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
-import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
+import { RoomAccess } from '../src/whiteboard/room-access.js';
+import { InProcessRoomBus } from '../src/whiteboard/room-bus.js';
 import { RoomRegistry } from '../src/whiteboard/room-registry.js';
 import { RoomStore } from '../src/whiteboard/room-store.js';
 import type { RoomDeps } from '../src/whiteboard/room.js';
@@ -9,7 +10,7 @@ import type { RoomDeps } from '../src/whiteboard/room.js';
 export interface Whiteboard {
   store: RoomStore;
   writer: DrawingWriter;
-  bus: RoomBus;
+  access: RoomAccess;
   registry: RoomRegistry;
   /** Socket connections per client address (WS_CONNECTIONS_PER_IP_PER_MINUTE). */
   connections: ConnectionCounter;
@@ -42,11 +43,12 @@ export default fp(
       log: app.log,
       images: app.imageStudio,
     };
+    const access = new RoomAccess(app.db, app.clock, bus);
     app.decorate('whiteboard', {
       store,
       writer,
-      bus,
-      registry: new RoomRegistry(deps),
+      access,
+      registry: new RoomRegistry(deps, access),
       connections: connectionCounter(),
     });
     // Sockets are closed (1001) before this runs; what they sent and was accepted still gets stored.

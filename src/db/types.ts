@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { Point, ShapeType } from '../whiteboard/drawing.js';
 
 /** Timestamps are written by the application clock and read back as Date. */
@@ -51,6 +51,24 @@ export interface RoomsTable {
   admin_id: string;
   seq: Generated<number>;
   drawing_count: Generated<number>;
+  access: Generated<RoomAccessMode>;
+  created_at: Timestamp;
+}
+
+export type RoomAccessMode = 'open' | 'link' | 'private';
+export type MemberRole = 'editor' | 'viewer';
+
+export interface RoomMembersTable {
+  room_id: string;
+  user_id: string;
+  role: MemberRole;
+  created_at: Timestamp;
+}
+
+export interface RoomLinksTable {
+  token_hash: string;
+  room_id: string;
+  role: MemberRole;
   created_at: Timestamp;
 }
 
@@ -111,6 +129,8 @@ export interface Database {
   sessions: SessionsTable;
   rooms: RoomsTable;
   drawings: DrawingsTable;
+  room_members: RoomMembersTable;
+  room_links: RoomLinksTable;
   images: ImagesTable;
   grammar_topics: GrammarTopicsTable;
   tutor_messages: TutorMessagesTable;
@@ -123,8 +143,5 @@ export type SessionRow = Selectable<SessionsTable>;
 export type RoomRow = Selectable<RoomsTable>;
 export type DrawingRow = Selectable<DrawingsTable>;
 export type NewDrawingRow = Insertable<DrawingsTable>;
-export type ImageRow = Selectable<ImagesTable>;
 export type GrammarTopic = Selectable<GrammarTopicsTable>;
 export type TutorMessageRow = Selectable<TutorMessagesTable>;
-export type NewTutorMessageRow = Insertable<TutorMessagesTable>;
-export type TutorMessageUpdate = Updateable<TutorMessagesTable>;

@@ -15,6 +15,8 @@ export const MAX_ROOMS_PER_SOCKET = 32;
  */
 export class WhiteboardConnection {
   private readonly rooms = new Map<string, Room>();
+  /** Slug → id of the rooms this socket joined by slug. */
+  private readonly slugs = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -61,10 +63,12 @@ export class WhiteboardConnection {
       else throw err;
       return;
     }
-    this.chain = this.chain.then(() => this.dispatch(msg)).catch((err) => {
-      this.log.error({ err }, 'whiteboard message failed');
-      p.sendError('internal', 'Something went wrong on our side handling that message; try again.');
-    });
+    this.chain = this.chain
+      .then(() => this.dispatch(msg))
+      .catch((err) => {
+        this.log.error({ err }, 'whiteboard message failed');
+        p.sendError('internal', 'Something went wrong on our side handling that message; try again.');
+      });
   }
 
   private async dispatch(msg: ClientMessage): Promise<void> {
@@ -75,35 +79,34 @@ export class WhiteboardConnection {
         p.send(encode(frame('pong', {})));
         return;
       case 'join_room': {
-        const current = this.rooms.get(msg.roomId);
-        if (current) {
-          // Joining again re-sends the room state (a client that lost track can resync).
-          current.join(p);
-          return;
-        }
-        if (this.rooms.size >= MAX_ROOMS_PER_SOCKET) {
+        // Joining again re-sends the room state (a client that lost track can resync); access is checked each time.
+        if (!this.room(msg.roomId) && this.rooms.size >= MAX_ROOMS_PER_SOCKET) {
           p.sendError('forbidden', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms at once; leave one first.`, { roomId: msg.roomId });
           return;
         }
-        const room = await this.registry.join(msg.roomId, p);
-        if (!room) {
-          p.sendError('room_not_found', `There is no room "${msg.roomId}"; create it with POST /api/v1/rooms/ first.`, { roomId: msg.roomId });
+        const ref = msg.roomId;
+        const joined = await this.registry.join(ref, p, msg.share, () => this.revoked(ref));
+        if ('refused' in joined) {
+          p.sendError(joined.refused, joined.message, { roomId: ref });
           return;
         }
+        const { room } = joined;
         if (this.closed) {
           await this.registry.leave(room, p);
           return;
         }
-        this.rooms.set(msg.roomId, room);
+        this.rooms.set(room.id, room);
+        // Joined by slug: later messages may name the room by its slug too.
+        if (ref !== room.id) this.slugs.set(ref, room.id);
         return;
       }
       case 'leave_room': {
-        const room = this.rooms.get(msg.roomId);
+        const room = this.room(msg.roomId);
         if (!room) {
           p.sendError('not_in_room', `This socket is not in room "${msg.roomId}".`, { roomId: msg.roomId });
           return;
         }
-        this.rooms.delete(msg.roomId);
+        this.forget(room);
         await this.registry.leave(room, p);
         return;
       }
@@ -113,7 +116,7 @@ export class WhiteboardConnection {
       case 'clear_room':
       case 'ai_generate_image':
       case 'cursor': {
-        const room = this.rooms.get(msg.roomId);
+        const room = this.room(msg.roomId);
         if (!room) {
           const ref = msg.type === 'draw' ? msg.clientRef : undefined;
           p.sendError('not_in_room', `Join room "${msg.roomId}" before sending "${msg.type}" to it.`, { roomId: msg.roomId, ref });
@@ -125,6 +128,25 @@ export class WhiteboardConnection {
       default:
         assertNever(msg);
     }
+  }
+
+  /** The room this socket is in, named by its id or by the slug it was joined with. */
+  private room(ref: string): Room | undefined {
+    const id = this.slugs.get(ref);
+    return this.rooms.get(ref) ?? (id === undefined ? undefined : this.rooms.get(id));
+  }
+
+  private forget(room: Room): void {
+    this.rooms.delete(room.id);
+    for (const [slug, id] of this.slugs) if (id === room.id) this.slugs.delete(slug);
+  }
+
+  /** The room's admin removed this user: the room already dropped the seat; leave it properly (presence). */
+  private revoked(ref: string): void {
+    const room = this.room(ref);
+    if (!room) return;
+    this.forget(room);
+    this.chain = this.chain.then(() => this.registry.leave(room, this.participant).then(() => undefined)).catch((err) => this.log.error({ err }, 'leaving a room failed'));
   }
 
   /** The socket closed or died: leave every room (member_left for a user's last socket). */

@@ -5,11 +5,13 @@ import { isConnectionError } from '../db/connection-error.js';
 import type { Database, DrawingRow } from '../db/types.js';
 import type { Drawing, DrawingShape } from './drawing.js';
 import { drawingFromRow, drawingToRow } from './drawing-row.js';
+import type { Role } from './protocol.js';
+import { DELETE_REFUSAL, mayDelete } from './rules.js';
 
 /** One ordered room event to store; the writer gives it the room's next seq. */
 export type WriteOp =
   | { kind: 'draw'; roomId: string; userId: string; userName: string; shape: DrawingShape; clientRef: string | null }
-  | { kind: 'delete'; roomId: string; userId: string; drawingId: string; asAdmin: boolean }
+  | { kind: 'delete'; roomId: string; userId: string; role: Role; drawingId: string }
   | { kind: 'clear'; roomId: string; userId: string };
 
 /** Socket error codes; there is no `drawing_not_found`: an unknown drawing id is an `invalid_message`. */
@@ -106,7 +108,12 @@ export class DrawingWriter {
   private async commit(batch: Pending[]): Promise<void> {
     let results: WriteResult[];
     try {
-      results = await this.db.transaction().execute((trx) => this.apply(trx, batch.map((p) => p.op)));
+      results = await this.db.transaction().execute((trx) =>
+        this.apply(
+          trx,
+          batch.map((p) => p.op),
+        ),
+      );
     } catch (err) {
       // With the database unreachable every write fails alike: retrying each alone would only wait longer.
       if (batch.length === 1 || isConnectionError(err)) {
@@ -164,7 +171,12 @@ export class DrawingWriter {
     });
     const now = this.clock.now();
     for (const [roomId, indexes] of byRoom) {
-      const roomResults = await this.applyRoom(trx, roomId, indexes.map((i) => ops[i]!), now);
+      const roomResults = await this.applyRoom(
+        trx,
+        roomId,
+        indexes.map((i) => ops[i]!),
+        now,
+      );
       indexes.forEach((opIndex, k) => (results[opIndex] = roomResults[k]!));
     }
     return results;
@@ -215,8 +227,8 @@ export class DrawingWriter {
           results.push(refused('invalid_message', `Field "drawingId": there is no drawing "${op.drawingId}" in this room.`));
           continue;
         }
-        if (author !== op.userId && !op.asAdmin) {
-          results.push(refused('forbidden', "Only the drawing's author or the room's admin may delete it."));
+        if (!mayDelete(op.role, op.userId, author)) {
+          results.push(refused('forbidden', DELETE_REFUSAL));
           continue;
         }
         seq++;
@@ -257,4 +269,3 @@ export class DrawingWriter {
     return results;
   }
 }
-

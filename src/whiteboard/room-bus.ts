@@ -1,4 +1,4 @@
-import type { Member, ServerMessage } from './protocol.js';
+import type { Member, Role, ServerMessage } from './protocol.js';
 
 export type { Member };
 
@@ -16,15 +16,28 @@ export interface RoomEvent {
   origin?: { connectionId: string; message: ServerMessage };
 }
 
+/** A user's role in a room changed (null: removed); every instance applies it to its open sockets. */
+export interface AccessChange {
+  userId: string;
+  role: Exclude<Role, 'admin'> | null;
+}
+
+/** What a room object hears from the bus. */
+export interface RoomListener {
+  deliver(event: RoomEvent): void;
+  accessChanged(change: AccessChange): void;
+}
+
 /**
  * Room fan-out and presence. Rooms publish ordered events here after they are stored and
  * deliver what they receive to their local sockets, so a Redis-backed bus can later let several
  * instances share a room without touching the room logic.
  */
 export interface RoomBus {
-  /** Starts delivering the room's events to `deliver`; returns the unsubscribe function. */
-  subscribe(roomId: string, deliver: (event: RoomEvent) => void): () => void;
+  /** Starts delivering the room's events and access changes to `listener`; returns the unsubscribe function. */
+  subscribe(roomId: string, listener: RoomListener): () => void;
   publish(roomId: string, event: RoomEvent): void;
+  publishAccess(roomId: string, change: AccessChange): void;
   /** Records one socket of a user in the room; true when it is the user's first (→ member_joined). */
   addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean>;
   /** Forgets one socket; true when it was the user's last (→ member_left). */
@@ -34,22 +47,27 @@ export interface RoomBus {
 
 /** The single-process bus: synchronous delivery in publish order. */
 export class InProcessRoomBus implements RoomBus {
-  private readonly listeners = new Map<string, Set<(event: RoomEvent) => void>>();
+  private readonly listeners = new Map<string, Set<RoomListener>>();
   private readonly presence = new Map<string, Map<string, { member: Member; connections: Set<string> }>>();
 
-  subscribe(roomId: string, deliver: (event: RoomEvent) => void): () => void {
+  subscribe(roomId: string, listener: RoomListener): () => void {
     let set = this.listeners.get(roomId);
     if (!set) this.listeners.set(roomId, (set = new Set()));
-    set.add(deliver);
+    set.add(listener);
     return () => {
-      set.delete(deliver);
+      set.delete(listener);
       if (set.size === 0 && this.listeners.get(roomId) === set) this.listeners.delete(roomId);
     };
   }
 
   publish(roomId: string, event: RoomEvent): void {
     const set = this.listeners.get(roomId);
-    if (set) for (const deliver of set) deliver(event);
+    if (set) for (const listener of set) listener.deliver(event);
+  }
+
+  publishAccess(roomId: string, change: AccessChange): void {
+    const set = this.listeners.get(roomId);
+    if (set) for (const listener of set) listener.accessChanged(change);
   }
 
   async addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean> {

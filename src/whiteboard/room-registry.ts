@@ -1,5 +1,8 @@
 import type { Participant } from './participant.js';
+import type { RoomAccess } from './room-access.js';
 import { Room, type RoomDeps } from './room.js';
+
+export type JoinResult = { room: Room } | { refused: 'room_not_found' | 'forbidden'; message: string };
 
 /**
  * The rooms active on this process: a room object exists while at least one local socket is in
@@ -9,48 +12,56 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   private readonly loading = new Map<string, Promise<Room | null>>();
 
-  constructor(private readonly deps: RoomDeps) {}
+  constructor(
+    private readonly deps: RoomDeps,
+    private readonly access: RoomAccess,
+  ) {}
 
-  get activeRooms(): number {
-    return this.rooms.size;
-  }
-
-  /** Seats the socket in the room; null when there is no such room. */
-  async join(roomId: string, p: Participant): Promise<Room | null> {
+  /** Seats the socket in the room named by its id or slug, with the role its user has there. */
+  async join(idOrSlug: string, p: Participant, share: string | undefined, revoked: () => void): Promise<JoinResult> {
     for (;;) {
-      const room = await this.open(roomId);
-      if (!room) return null;
+      const room = await this.open(idOrSlug);
+      if (!room) return { refused: 'room_not_found', message: `There is no room "${idOrSlug}"; create it with POST /api/v1/rooms/ first.` };
+      const entry = await this.access.enter(room.info, p.user.id, share);
       // Released while we waited (its last socket left): load it afresh.
       if (room.isDisposed) continue;
-      room.join(p);
-      return room;
+      if ('refused' in entry) {
+        this.releaseIfEmpty(room);
+        return { refused: 'forbidden', message: entry.refused };
+      }
+      room.join(p, entry.role, revoked);
+      return { room };
     }
   }
 
   async leave(room: Room, p: Participant): Promise<boolean> {
     const was = await room.leave(p);
+    this.releaseIfEmpty(room);
+    return was;
+  }
+
+  private releaseIfEmpty(room: Room): void {
     if (room.isEmpty && !room.isDisposed && this.rooms.get(room.id) === room) {
       this.rooms.delete(room.id);
       room.dispose();
     }
-    return was;
   }
 
-  private open(roomId: string): Promise<Room | null> {
-    const active = this.rooms.get(roomId);
+  private open(idOrSlug: string): Promise<Room | null> {
+    const active = this.rooms.get(idOrSlug);
     if (active) return Promise.resolve(active);
-    let loading = this.loading.get(roomId);
+    let loading = this.loading.get(idOrSlug);
     if (!loading) {
       loading = this.deps.store
-        .findById(roomId)
+        .find(idOrSlug)
         .then((info) => {
           if (!info) return null;
-          const room = this.rooms.get(roomId) ?? new Room(info, this.deps);
-          this.rooms.set(roomId, room);
+          const room = this.rooms.get(info.roomId) ?? new Room(info, this.deps);
+          this.rooms.set(info.roomId, room);
           return room;
         })
-        .finally(() => this.loading.delete(roomId));
-      this.loading.set(roomId, loading);
+        .finally(() => this.loading.delete(idOrSlug));
+      this.loading.set(idOrSlug, loading);
     }
     return loading;
   }

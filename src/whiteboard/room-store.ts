@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Database, RoomRow } from '../db/types.js';
+import type { Database, RoomAccessMode, RoomRow } from '../db/types.js';
 import type { Drawing } from './drawing.js';
 import { drawingFromRow } from './drawing-row.js';
 
@@ -10,11 +10,14 @@ export interface RoomInfo {
   roomId: string;
   slug: string | null;
   adminId: string;
+  access: RoomAccessMode;
   createdAt: string;
 }
 
-function roomInfo(row: Pick<RoomRow, 'id' | 'slug' | 'admin_id' | 'created_at'>): RoomInfo {
-  return { roomId: row.id, slug: row.slug, adminId: row.admin_id, createdAt: new Date(row.created_at).toISOString() };
+const COLUMNS = ['id', 'slug', 'admin_id', 'access', 'created_at'] as const;
+
+export function roomInfo(row: Pick<RoomRow, (typeof COLUMNS)[number]>): RoomInfo {
+  return { roomId: row.id, slug: row.slug, adminId: row.admin_id, access: row.access, createdAt: new Date(row.created_at).toISOString() };
 }
 
 /** 128 random bits, URL-safe: knowing a room's id is what lets someone join it. */
@@ -35,19 +38,19 @@ export class RoomStore {
     private readonly clock: Clock,
   ) {}
 
-  async create(adminId: string, slug: string | null): Promise<RoomInfo> {
+  async create(adminId: string, slug: string | null, access: RoomAccessMode = 'open'): Promise<RoomInfo> {
     const row = await this.db
       .insertInto('rooms')
-      .values({ id: newRoomId(), slug, admin_id: adminId, created_at: this.clock.now() })
+      .values({ id: newRoomId(), slug, admin_id: adminId, access, created_at: this.clock.now() })
       .onConflict((oc) => oc.column('slug').doNothing())
-      .returning(['id', 'slug', 'admin_id', 'created_at'])
+      .returning(COLUMNS)
       .executeTakeFirst();
     if (!row) throw new SlugTakenError(slug ?? '');
     return roomInfo(row);
   }
 
   async findById(roomId: string): Promise<RoomInfo | undefined> {
-    const row = await this.db.selectFrom('rooms').select(['id', 'slug', 'admin_id', 'created_at']).where('id', '=', roomId).executeTakeFirst();
+    const row = await this.db.selectFrom('rooms').select(COLUMNS).where('id', '=', roomId).executeTakeFirst();
     return row && roomInfo(row);
   }
 
@@ -57,7 +60,7 @@ export class RoomStore {
       (await this.findById(idOrSlug)) ??
       (await this.db
         .selectFrom('rooms')
-        .select(['id', 'slug', 'admin_id', 'created_at'])
+        .select(COLUMNS)
         .where('slug', '=', idOrSlug)
         .executeTakeFirst()
         .then((row) => row && roomInfo(row)))

@@ -3,9 +3,10 @@ import { ImageGenerationError, ImageQuotaError, type ImageFailureCode, type Imag
 import { shapeOf, type Drawing } from './drawing.js';
 import type { DrawingWriter, WriteResult } from './drawing-writer.js';
 import { assertNever } from '../assert-never.js';
-import { encode, frame, type ClientMessageOf, type RoomMessage } from './protocol.js';
+import { encode, frame, type ClientMessageOf, type Role, type RoomMessage } from './protocol.js';
+import { permits, refusal } from './rules.js';
 import type { Participant } from './participant.js';
-import type { RoomBus, RoomEvent } from './room-bus.js';
+import type { AccessChange, RoomBus, RoomEvent } from './room-bus.js';
 import type { RoomInfo, RoomStore } from './room-store.js';
 
 /** The few pino methods a room logs with. */
@@ -30,6 +31,9 @@ export interface RoomDeps {
 /** A socket in this room on this process; `pending` holds live events until its snapshot is out. */
 interface Seat {
   participant: Participant;
+  role: Role;
+  /** Tells the socket's connection it was taken out of the room (removed by the admin). */
+  revoked: () => void;
   pending: RoomEvent[] | null;
   /** The bytes of the frames in `pending`: they count against the socket's send limit. */
   pendingBytes: number;
@@ -75,7 +79,7 @@ export class Room {
     readonly info: RoomInfo,
     private readonly deps: RoomDeps,
   ) {
-    this.unsubscribe = deps.bus.subscribe(info.roomId, (event) => this.deliver(event));
+    this.unsubscribe = deps.bus.subscribe(info.roomId, { deliver: (event) => this.deliver(event), accessChanged: (change) => this.accessChanged(change) });
   }
 
   get id(): string {
@@ -91,11 +95,12 @@ export class Room {
   }
 
   /** Seats the socket at once (later messages find it in the room); presence and snapshot follow. */
-  join(p: Participant): void {
+  join(p: Participant, role: Role, revoked: () => void): void {
     const old = this.seats.get(p.connectionId);
     // A join while the previous one's snapshot is still out keeps what that seat collected (its own
     // draw echoes among it); the new snapshot's seq filters what is already in it.
-    const seat: Seat = old?.pending ? { participant: p, pending: old.pending, pendingBytes: old.pendingBytes } : { participant: p, pending: [], pendingBytes: 0 };
+    const held = old?.pending ? { pending: old.pending, pendingBytes: old.pendingBytes } : { pending: [], pendingBytes: 0 };
+    const seat: Seat = { participant: p, role, revoked, ...held };
     this.seats.set(p.connectionId, seat);
     void this.welcome(seat, !old).catch((err) => {
       this.deps.log.error({ err, roomId: this.id }, 'sending the room state failed');
@@ -125,7 +130,7 @@ export class Room {
       for (let i = 0; i < frames.length; i++) {
         if (this.seats.get(p.connectionId) !== seat || !p.isOpen) return;
         const last = complete && i === frames.length - 1;
-        await p.sendAndWait(encode(frame('room_state', { roomId: this.id, seq, members, drawings: frames[i]!, complete: last })));
+        await p.sendAndWait(encode(frame('room_state', { roomId: this.id, seq, members, drawings: frames[i]!, complete: last, role: seat.role })));
       }
       if (complete) break;
       after = drawings[drawings.length - 1]!.seq;
@@ -157,20 +162,26 @@ export class Room {
     this.unsubscribe();
   }
 
+  /** A message from a seated socket: the room's rules first, then the write or the fan-out. */
   handle(p: Participant, msg: RoomMessage): void {
+    const seat = this.seats.get(p.connectionId);
+    if (!seat) {
+      p.sendError('not_in_room', `Join room "${this.id}" before sending "${msg.type}" to it.`, { roomId: this.id, ref: msg.type === 'draw' ? msg.clientRef : undefined });
+      return;
+    }
+    if (!permits(seat.role, msg.type)) {
+      p.sendError('forbidden', refusal(seat.role, msg.type), { roomId: this.id, ref: msg.type === 'draw' ? msg.clientRef : undefined });
+      return;
+    }
     switch (msg.type) {
       case 'draw':
         this.write(p, { kind: 'draw', roomId: this.id, userId: p.user.id, userName: p.user.name, shape: shapeOf(msg), clientRef: msg.clientRef ?? null }, msg.clientRef);
         return;
       case 'delete_drawing':
-        this.write(p, { kind: 'delete', roomId: this.id, userId: p.user.id, drawingId: msg.drawingId, asAdmin: this.isAdmin(p) });
+        this.write(p, { kind: 'delete', roomId: this.id, userId: p.user.id, role: seat.role, drawingId: msg.drawingId });
         return;
       case 'clear_canvas':
       case 'clear_room':
-        if (!this.isAdmin(p)) {
-          p.sendError('forbidden', "Only the room's admin may clear the canvas.", { roomId: this.id });
-          return;
-        }
         this.write(p, { kind: 'clear', roomId: this.id, userId: p.user.id });
         return;
       case 'cursor':
@@ -182,10 +193,6 @@ export class Room {
       default:
         assertNever(msg);
     }
-  }
-
-  private isAdmin(p: Participant): boolean {
-    return p.user.id === this.info.adminId;
   }
 
   private write(p: Participant, op: Parameters<DrawingWriter['write']>[0], clientRef?: string): void {
@@ -287,6 +294,20 @@ export class Room {
     let bytes = this.encoded.get(event);
     if (!bytes) this.encoded.set(event, (bytes = Buffer.from(encode(event.message))));
     return bytes;
+  }
+
+  /** From the bus: a role change applies to the next message; a removed member is taken out at once. */
+  private accessChanged(change: AccessChange): void {
+    for (const [connectionId, seat] of this.seats) {
+      if (seat.participant.user.id !== change.userId || seat.role === 'admin') continue;
+      if (change.role) {
+        seat.role = change.role;
+        continue;
+      }
+      this.seats.delete(connectionId);
+      seat.participant.send(encode(frame('access_revoked', { roomId: this.id })));
+      seat.revoked();
+    }
   }
 
   /** From the bus: hand the event to every local socket that should have it. */

@@ -26,7 +26,7 @@ t.test('the group-commit writer applies a mixed batch in order, in one transacti
   const ops: WriteOp[] = [
     draw(bob, 'x', 'A'),
     draw(bob, 'x', 'A again'),
-    { kind: 'delete', roomId, userId: admin.user.id, drawingId: 'placeholder', asAdmin: false },
+    { kind: 'delete', roomId, userId: admin.user.id, drawingId: 'placeholder', role: 'editor' },
     { kind: 'clear', roomId, userId: admin.user.id },
     draw(bob, 'y', 'C'),
     draw(bob, 'z', 'D'),
@@ -44,9 +44,9 @@ t.test('the group-commit writer applies a mixed batch in order, in one transacti
   t.match(results[5], { kind: 'drawn', seq: 5 });
 
   const a = results[4]?.kind === 'drawn' ? results[4].drawing : undefined;
-  const byOther = await writer.write({ kind: 'delete', roomId, userId: admin.user.id, drawingId: a!.id, asAdmin: false });
+  const byOther = await writer.write({ kind: 'delete', roomId, userId: admin.user.id, drawingId: a!.id, role: 'editor' });
   t.match(byOther, { kind: 'refused', code: 'forbidden' });
-  const byAdmin = await writer.write({ kind: 'delete', roomId, userId: admin.user.id, drawingId: a!.id, asAdmin: true });
+  const byAdmin = await writer.write({ kind: 'delete', roomId, userId: admin.user.id, drawingId: a!.id, role: 'admin' });
   t.match(byAdmin, { kind: 'deleted', seq: 6, drawingId: a!.id });
 
   const stored = await store.drawings(roomId, 0, 100);
@@ -79,7 +79,7 @@ t.test('a clientRef freed by a delete or a clear in the same batch stores a new 
   // An idle writer commits its first write alone; what queues behind it shares the next transaction.
   let before = writer.stats.transactions;
   const blocker = writer.write(draw('blk', 'blk'));
-  const deleted = writer.write({ kind: 'delete', roomId, userId: u.user.id, drawingId: first.drawing.id, asAdmin: false });
+  const deleted = writer.write({ kind: 'delete', roomId, userId: u.user.id, drawingId: first.drawing.id, role: 'editor' });
   const redrawn = writer.write(draw('a', 'two'));
   await blocker;
   t.match(await deleted, { kind: 'deleted', drawingId: first.drawing.id });

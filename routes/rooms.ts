@@ -101,11 +101,7 @@ const rooms: FastifyPluginAsyncTypebox = async (app) => {
       if (!room) throw roomNotFound();
       const entry = await access.enter(room, req.user.id);
       if ('refused' in entry) throw new AppError(403, 'forbidden', entry.refused);
-      const limit = req.query.limit ?? 500;
-      // One more than asked tells whether another page exists.
-      const rows = await store.drawings(room.roomId, req.query.after ?? 0, limit + 1);
-      const drawings = rows.slice(0, limit);
-      return { drawings, nextCursor: rows.length > limit ? drawings[drawings.length - 1]!.seq : null };
+      return store.drawingsPage(room.roomId, req.query.after ?? 0, req.query.limit ?? 500);
     },
   );
 

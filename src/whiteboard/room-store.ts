@@ -73,6 +73,14 @@ export class RoomStore {
   }
 
   /** Live drawings with seq in (after, upTo], oldest first, with their authors' names. */
+  /** One page of a room's drawings in seq order, after `after`; `nextCursor` is null on the last page. */
+  async drawingsPage(roomId: string, after: number, limit: number): Promise<{ drawings: Drawing[]; nextCursor: number | null }> {
+    // One more than asked tells whether another page exists.
+    const rows = await this.drawings(roomId, after, limit + 1);
+    const drawings = rows.slice(0, limit);
+    return { drawings, nextCursor: rows.length > limit ? drawings[drawings.length - 1]!.seq : null };
+  }
+
   async drawings(roomId: string, after: number, limit: number, upTo?: number): Promise<Drawing[]> {
     let q = this.db
       .selectFrom('drawings')

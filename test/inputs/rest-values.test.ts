@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { login, request } from '../helpers/http.js';
-import { craftJwt } from '../helpers/jwt.js';
+import { craftJwt, decodeJwt } from '../helpers/jwt.js';
 import { startServer, TEST_JWT_SECRET } from '../helpers/server.js';
 
 t.test('REST refuses text and numbers that cannot be stored with 400, never 500', async (t) => {
@@ -56,8 +56,9 @@ t.test('a valid token of an account that no longer exists gets 401 on every auth
   const server = await startServer(t);
   const owner = await login(server, 'owner@example.com');
   const room = (await request(server, 'POST', '/api/v1/rooms/', { token: owner.access, body: {} })).body.roomId as string;
-  // Signed with the server's own secret, as a development token is after switching databases.
-  const ghost = craftJwt({ typ: 'access', sub: randomUUID(), email: 'ghost@example.com', exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_JWT_SECRET);
+  // Signed with the server's own secret for a live login, as a development token is after switching databases.
+  const { claims } = decodeJwt(owner.access);
+  const ghost = craftJwt({ ...claims, sub: randomUUID(), email: 'ghost@example.com' }, TEST_JWT_SECRET);
   const routes: Array<[string, string, unknown?]> = [
     ['POST', '/api/v1/rooms/', {}],
     ['GET', `/api/v1/rooms/${room}/`],

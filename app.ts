@@ -29,6 +29,8 @@ import tutorSocketRoutes from './routes/tutor-socket.js';
 import whiteboardPlugin from './plugins/whiteboard.js';
 import roomsRoutes from './routes/rooms.js';
 import whiteboardSocketRoutes from './routes/whiteboard-socket.js';
+import corsPlugin from './plugins/cors.js';
+import webAppPlugin from './plugins/web-app.js';
 
 export interface BuildOptions {
   /** Variables that win over everything else (tests set these). */
@@ -78,6 +80,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(jwtPlugin);
   await app.register(mailerPlugin);
   await app.register(openaiPlugin);
+  await app.register(corsPlugin);
   await app.register(rateLimitPlugin);
   await app.register(websocketPlugin);
   await app.register(swaggerPlugin);
@@ -96,6 +99,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(tutorSocketRoutes);
   await app.register(roomsRoutes, { prefix: '/api/v1/rooms' });
   await app.register(whiteboardSocketRoutes);
+  await app.register(webAppPlugin);
 
   return app as unknown as App;
 }

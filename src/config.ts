@@ -12,6 +12,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   PUBLIC_URL: Type.String({ default: '' }),
   TRUST_PROXY: Type.String({ default: 'false' }),
+  CORS_ORIGINS: Type.String({ default: '' }),
 
   DATABASE_URL: Type.String({ default: '' }),
   PGLITE_DIR: Type.String({ default: './data/pglite' }),
@@ -94,6 +95,22 @@ export function trustProxyOf(config: Config): boolean | number | string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** Origins allowed to call the API from a browser (none by default: the app at / is same-origin). */
+export function corsOriginsOf(config: Config): string[] {
+  return config.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com (got "${origin}")`);
+    }
+    return parsed.origin;
+  });
+}
+
 /** A start-up refusal: the server must not run with this configuration. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -125,6 +142,7 @@ export function startupProblems(config: Config): string[] {
     }
   };
   for (const name of DURATIONS) check(() => durationMs(config[name], name));
+  check(() => corsOriginsOf(config));
   const url = (name: 'DATABASE_URL' | 'SMTP_URL' | 'REDIS_URL' | 'PUBLIC_URL', schemes: string[]) => {
     const why = config[name] === '' ? undefined : badUrl(config[name], schemes);
     if (why) problems.push(`${name} ${why}`);

@@ -1,5 +1,5 @@
 import { Emitter } from './emitter.js';
-import type { AiGenerating, AiMessage, Drawing, Member, RoomEvent, ShapeInput, WhiteboardClientFrame, WhiteboardServerFrame } from './protocol.js';
+import type { AiGenerating, AiMessage, Drawing, JoinRoomFrame, Member, RoomEvent, ShapeInput, WhiteboardClientFrame, WhiteboardServerFrame } from './protocol.js';
 import { backoffDelay, OPEN, parseFrame, socketFactory, type BackoffOptions, type SocketFactory, type SocketLike } from './socket.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -234,7 +234,7 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
   private sendJoin(room: RoomInternal): void {
     room.synced = false;
     room.incoming = null;
-    const frame: WhiteboardClientFrame = { type: 'join_room', roomId: room.roomId };
+    const frame: JoinRoomFrame = { type: 'join_room', roomId: room.roomId };
     // A room already shown resumes from the last seq applied instead of reloading everything.
     if (room.seq > 0) frame.sinceSeq = room.seq;
     if (room.share) frame.share = room.share;
@@ -332,7 +332,7 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
     if (event.type === 'draw') this.confirm(event.clientRef, event.drawing);
     if (event.type === 'ai_message') {
       room.generating.delete(event.requestId);
-      if (event.error) return true;
+      if ('error' in event) return true;
     }
     if (event.seq <= room.seq) return false;
     room.seq = event.seq;

@@ -341,7 +341,7 @@ export function boardView(root: HTMLElement, idOrSlug: string): () => void {
     placeCursor(c.el, c.p);
   });
   client.on('ai', (m) => {
-    if (m.error) notice.textContent = m.content;
+    if ('error' in m) notice.textContent = m.content;
   });
   client.on('error', ({ message }) => (notice.textContent = message));
   client.on('revoked', () => {

@@ -66,10 +66,7 @@ export async function signIn(page: Page, server: TestServer, email: string, path
 
 /** The RGBA of the drawing surface at a board (world) point, with the default view. */
 export async function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
-  return page.getByLabel('Whiteboard').evaluate(
-    (canvas: any, [px, py]) => [...canvas.getContext('2d')!.getImageData(px!, py!, 1, 1).data],
-    [Math.round(x), Math.round(y)],
-  );
+  return page.getByLabel('Whiteboard').evaluate((canvas: any, [px, py]) => [...canvas.getContext('2d')!.getImageData(px!, py!, 1, 1).data], [Math.round(x), Math.round(y)]);
 }
 
 /** A hash of every pixel of the drawing surface, to see that it changed. */
@@ -83,7 +80,9 @@ export async function surfaceHash(page: Page): Promise<string> {
 
 /** Waits until the board shows this many drawings (after its canvas has caught up). */
 export async function waitForDrawings(page: Page, count: number): Promise<void> {
-  await page.waitForFunction((n) => (globalThis as any).document.querySelector('canvas[aria-label="Whiteboard"]')?.getAttribute('data-drawings') === String(n), count, { timeout: 30_000 });
+  await page.waitForFunction((n) => (globalThis as any).document.querySelector('canvas[aria-label="Whiteboard"]')?.getAttribute('data-drawings') === String(n), count, {
+    timeout: 30_000,
+  });
 }
 
 /** Drags the mouse across the board from one board point to another. */

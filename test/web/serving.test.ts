@@ -25,27 +25,27 @@ t.test('the app is served at /, /rooms/… and /tutor/… without shadowing the 
   t.match(asset.headers.get('content-type'), /javascript/);
 
   // Page loads do not use up the per-IP API limit (3 here).
-  for (let i = 0; i < 5; i++) t.equal((await fetch(server.url + '/')).status, 200, `page load ${i + 1}`);
+  for (let i = 0; i < 5; i++) t.equal((await fetch(`${server.url}/`)).status, 200, `page load ${i + 1}`);
   for (const path of ['/health', '/docs/json', '/api/v1/grammar/']) t.match((await fetch(server.url + path)).headers.get('content-type'), /json/, `${path} is still the server's`);
-  t.equal((await fetch(server.url + '/nope')).status, 404, 'other paths are not the app');
+  t.equal((await fetch(`${server.url}/nope`)).status, 404, 'other paths are not the app');
 });
 
 t.test('CORS: only the configured origins, none by default', async (t) => {
   const plain = await startServer(t);
-  const none = await fetch(plain.url + '/api/v1/grammar/', { headers: { origin: 'https://app.example.com' } });
+  const none = await fetch(`${plain.url}/api/v1/grammar/`, { headers: { origin: 'https://app.example.com' } });
   t.equal(none.headers.get('access-control-allow-origin'), null, 'no CORS headers by default');
 
   const server = await startServer(t, { env: { CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' } });
-  const ok = await fetch(server.url + '/api/v1/grammar/', { headers: { origin: 'https://app.example.com' } });
+  const ok = await fetch(`${server.url}/api/v1/grammar/`, { headers: { origin: 'https://app.example.com' } });
   t.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example.com');
-  const preflight = await fetch(server.url + '/api/v1/auth/me/', {
+  const preflight = await fetch(`${server.url}/api/v1/auth/me/`, {
     method: 'OPTIONS',
     headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
   });
   t.equal(preflight.status, 204);
   t.equal(preflight.headers.get('access-control-allow-origin'), 'http://localhost:5173');
   t.match(preflight.headers.get('access-control-allow-headers'), /authorization/);
-  const other = await fetch(server.url + '/api/v1/grammar/', { headers: { origin: 'https://evil.example' } });
+  const other = await fetch(`${server.url}/api/v1/grammar/`, { headers: { origin: 'https://evil.example' } });
   t.equal(other.headers.get('access-control-allow-origin'), null, 'an origin not listed gets no CORS headers');
 
   await t.rejects(buildApp({ processEnv: false, env: { CORS_ORIGINS: 'app.example.com', PGLITE_DIR: 'memory://' } }), {

@@ -208,7 +208,10 @@ export function boardView(root: HTMLElement, idOrSlug: string): () => void {
 
   function commit(shape: ShapeInput): void {
     if (!info) return;
-    client.draw(info.roomId, shape).catch((err: Error) => (notice.textContent = err.message)).finally(schedule);
+    client
+      .draw(info.roomId, shape)
+      .catch((err: Error) => (notice.textContent = err.message))
+      .finally(schedule);
     schedule();
   }
 

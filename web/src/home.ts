@@ -74,10 +74,7 @@ export function homeView(root: HTMLElement): () => void {
   );
   const topics = h('ul', { 'aria-label': 'Tutor topics', class: 'topics' }, h('li', {}, h('a', { href: '/tutor/general', 'data-nav': true }, 'General English')));
 
-  root.append(
-    h('section', { class: 'card' }, h('h1', {}, 'Rooms'), list, newRoom, open, status),
-    h('section', { class: 'card' }, h('h2', {}, 'Tutor'), topics),
-  );
+  root.append(h('section', { class: 'card' }, h('h1', {}, 'Rooms'), list, newRoom, open, status), h('section', { class: 'card' }, h('h2', {}, 'Tutor'), topics));
 
   myRooms()
     .then((rooms) => {

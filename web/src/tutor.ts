@@ -83,7 +83,13 @@ export function tutorView(root: HTMLElement, grammarId: string): () => void {
     const buttons = (['thumb-up', 'thumb-down'] as const).map((value) =>
       h(
         'button',
-        { type: 'button', class: 'thumb', 'aria-pressed': String(current === value), 'aria-label': value === 'thumb-up' ? 'Good answer' : 'Bad answer', onclick: () => client.feedback(responseId, value) },
+        {
+          type: 'button',
+          class: 'thumb',
+          'aria-pressed': String(current === value),
+          'aria-label': value === 'thumb-up' ? 'Good answer' : 'Bad answer',
+          onclick: () => client.feedback(responseId, value),
+        },
         value === 'thumb-up' ? '👍' : '👎',
       ),
     );

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { ImageGenerationError, ImageQuotaError, type ImageFailureCode, type ImageStudio } from '../images/image-studio.js';
-import { shapeOf, type Drawing } from './drawing.js';
-import type { DrawingWriter, WriteResult } from './drawing-writer.js';
 import { assertNever } from '../assert-never.js';
-import { encode, frame, type ClientMessageOf, type Role, type RoomMessage } from './protocol.js';
+import type { ImageStudio } from '../images/image-studio.js';
+import { shapeOf } from './drawing.js';
+import type { DrawingWriter, WriteResult } from './drawing-writer.js';
+import { encode, frame, type Role, type RoomMessage } from './protocol.js';
+import { makePicture, type PictureRoom } from './room-pictures.js';
+import { sendSnapshot } from './room-snapshot.js';
 import { permits, refusal } from './rules.js';
 import type { Participant } from './participant.js';
 import type { AccessChange, RoomBus, RoomEvent } from './room-bus.js';
@@ -39,32 +40,6 @@ interface Seat {
   pendingBytes: number;
 }
 
-const AI_DEFAULTS = { x: 100, y: 100, width: 512, height: 512 };
-
-/** A room_state frame stays near this size even when 500 drawings carry thousands of points each. */
-const SNAPSHOT_FRAME_BYTES = 1024 * 1024;
-
-/** Roughly the JSON size of a drawing, without serializing it twice. */
-function approximateSize(d: Drawing): number {
-  return 300 + d.points.length * 24 + (d.text?.length ?? 0) * 2 + (d.imageUrl?.length ?? 0);
-}
-
-/** Splits a page of drawings into frames of about SNAPSHOT_FRAME_BYTES (always one frame, even if empty). */
-function splitBySize(drawings: Drawing[]): Drawing[][] {
-  const frames: Drawing[][] = [[]];
-  let size = 0;
-  for (const d of drawings) {
-    const s = approximateSize(d);
-    if (size + s > SNAPSHOT_FRAME_BYTES && frames[frames.length - 1]!.length) {
-      frames.push([]);
-      size = 0;
-    }
-    frames[frames.length - 1]!.push(d);
-    size += s;
-  }
-  return frames;
-}
-
 /**
  * One active room: its local sockets, its presence and its ordered writes. Writes go through the
  * shared group-commit writer; what it stored is published on the bus with its seq, and the bus
@@ -73,12 +48,15 @@ function splitBySize(drawings: Drawing[]): Drawing[][] {
 export class Room {
   private readonly seats = new Map<string, Seat>();
   private readonly unsubscribe: () => void;
+  private readonly pictures: PictureRoom;
   private disposed = false;
 
   constructor(
     readonly info: RoomInfo,
     private readonly deps: RoomDeps,
   ) {
+    const { images: studio, writer, log } = deps;
+    this.pictures = { roomId: info.roomId, studio, writer, log, publish: (event) => this.publish(event) };
     this.unsubscribe = deps.bus.subscribe(info.roomId, { deliver: (event) => this.deliver(event), accessChanged: (change) => this.accessChanged(change) });
   }
 
@@ -120,21 +98,9 @@ export class Room {
     // this seat through `pending`, so nothing is missed or shown twice.
     const seq = await this.deps.store.latestSeq(this.id);
     const members = await this.deps.bus.members(this.id);
-    const chunk = this.deps.snapshotChunk ?? 500;
-    let after = 0;
-    for (;;) {
-      const page = await this.deps.store.drawings(this.id, after, chunk + 1, seq);
-      const complete = page.length <= chunk;
-      const drawings = complete ? page : page.slice(0, chunk);
-      const frames = splitBySize(drawings);
-      for (let i = 0; i < frames.length; i++) {
-        if (this.seats.get(p.connectionId) !== seat || !p.isOpen) return;
-        const last = complete && i === frames.length - 1;
-        await p.sendAndWait(encode(frame('room_state', { roomId: this.id, seq, members, drawings: frames[i]!, complete: last, role: seat.role })));
-      }
-      if (complete) break;
-      after = drawings[drawings.length - 1]!.seq;
-    }
+    const snapshot = { roomId: this.id, seq, members, role: seat.role, chunk: this.deps.snapshotChunk ?? 500 };
+    const sent = await sendSnapshot(p, this.deps.store, snapshot, () => this.seats.get(p.connectionId) === seat && p.isOpen);
+    if (!sent) return;
     // Replaced by a later join meanwhile: that seat took over the pending events.
     if (this.seats.get(p.connectionId) !== seat) return;
     const pending = seat.pending ?? [];
@@ -188,7 +154,7 @@ export class Room {
         this.publish({ message: frame('cursor', { roomId: this.id, userId: p.user.id, x: msg.x, y: msg.y }), volatile: true, exceptUserId: p.user.id });
         return;
       case 'ai_generate_image':
-        void this.generateImage(p, msg);
+        void makePicture(this.pictures, p, msg);
         return;
       default:
         assertNever(msg);
@@ -231,57 +197,6 @@ export class Room {
         p.sendError(result.code, result.message, { roomId, ref: clientRef });
         return;
     }
-  }
-
-  /** An AI picture: claim, announce, generate, store as an `image` drawing, announce the result. */
-  private async generateImage(p: Participant, msg: ClientMessageOf<'ai_generate_image'>): Promise<void> {
-    const roomId = this.id;
-    const studio = this.deps.images;
-    if (!studio) {
-      p.sendError('ai_failed', 'Image generation is not available on this server.', { roomId });
-      return;
-    }
-    let slot: { release(): void };
-    try {
-      slot = studio.claim(p.user.id);
-    } catch (err) {
-      if (err instanceof ImageQuotaError) p.sendError(err.code, err.message, { roomId });
-      else {
-        this.deps.log.error({ err, roomId }, 'claiming an image generation failed');
-        p.sendError('internal', 'The picture could not be started; try again.', { roomId });
-      }
-      return;
-    }
-    const requestId = randomUUID();
-    const prompt = msg.prompt.trim();
-    const failed = (code: ImageFailureCode, content: string) => this.publish({ message: frame('ai_message', { roomId, requestId, content, error: true, code }) });
-    const area = { x: msg.x ?? AI_DEFAULTS.x, y: msg.y ?? AI_DEFAULTS.y, width: msg.width ?? AI_DEFAULTS.width, height: msg.height ?? AI_DEFAULTS.height };
-    try {
-      this.publish({ message: frame('ai_generating', { roomId, requestId, prompt, userId: p.user.id, ...area }) });
-      const image = await studio.generate(prompt, { userId: p.user.id, roomId });
-      const shape = shapeOf({ shapeType: 'image', imageUrl: image.imageUrl, ...area });
-      const result = await this.deps.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null });
-      if (result.kind === 'drawn') this.publishPicture(requestId, prompt, image.imageUrl, image.placeholder, result.drawing);
-      else if (result.kind === 'refused') {
-        // ai_message carries only provider codes: the room hears `ai_failed`, and the
-        // requester also gets the refusal itself as an `error` (`room_full`).
-        failed('ai_failed', result.code === 'room_full' ? 'The picture could not be placed: the room is full.' : 'The picture could not be stored.');
-        p.sendError(result.code, result.message, { roomId });
-      }
-    } catch (err) {
-      if (err instanceof ImageGenerationError) failed(err.code, err.message);
-      else {
-        this.deps.log.error({ err, roomId }, 'image generation failed');
-        failed('ai_failed', 'The picture could not be made; try again later.');
-      }
-    } finally {
-      slot.release();
-    }
-  }
-
-  private publishPicture(requestId: string, prompt: string, imageUrl: string, placeholder: boolean, drawing: Drawing): void {
-    const content = `Generated image for: "${prompt}"`;
-    this.publish({ message: frame('ai_message', { roomId: this.id, requestId, content, imageUrl, drawing, seq: drawing.seq, placeholder }), seq: drawing.seq });
   }
 
   private publish(event: RoomEvent): void {

@@ -20,6 +20,7 @@ import websocketPlugin from './plugins/websocket.js';
 import socketTransportPlugin from './plugins/socket-transport.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
+import metricsPlugin from './plugins/metrics.js';
 import imagesPlugin from './plugins/images.js';
 import imagesRoutes from './routes/images.js';
 import tutorPlugin from './plugins/tutor.js';
@@ -91,6 +92,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(tutorPlugin);
   await app.register(whiteboardPlugin);
 
+  await app.register(metricsPlugin);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
   await app.register(imagesRoutes, { prefix: '/api/v1/images' });

@@ -17,6 +17,11 @@ export class RoomRegistry {
     private readonly access: RoomAccess,
   ) {}
 
+  /** How many rooms have a socket of this process in them (metrics). */
+  get activeRooms(): number {
+    return this.rooms.size;
+  }
+
   /** Seats the socket in the room named by its id or slug, with the role its user has there. */
   async join(idOrSlug: string, p: Participant, share: string | undefined, revoked: () => void): Promise<JoinResult> {
     for (;;) {

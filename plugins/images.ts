@@ -22,7 +22,11 @@ export default fp(
     const studio = new OpenAIImageStudio({
       openai: app.openai,
       store,
-      quota: new InMemoryGenerationQuota(app.clock, { perWindow: c.AI_IMAGES_PER_MINUTE, windowMs: 60_000 }),
+      quota: new InMemoryGenerationQuota(
+        app.clock,
+        { perWindow: c.AI_IMAGES_PER_MINUTE, windowMs: 60_000 },
+        app.redis?.window('ai-pictures', c.AI_IMAGES_PER_MINUTE, 60_000) ?? null,
+      ),
       model: c.OPENAI_IMAGE_MODEL,
       deadline: app.providerDeadline,
       publicUrl: c.PUBLIC_URL,
@@ -34,5 +38,5 @@ export default fp(
     // preClose: generations still waiting on the provider stop before the database closes.
     app.addHook('preClose', async () => studio.close());
   },
-  { name: 'images', dependencies: ['db', 'openai'] },
+  { name: 'images', dependencies: ['db', 'openai', 'redis'] },
 );

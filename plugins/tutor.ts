@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { durationMs } from '../src/config.js';
 import { OpenAITutorModel } from '../src/tutor/openai-tutor-model.js';
-import { InProcessQuestionLimiter } from '../src/tutor/question-limiter.js';
+import { SlidingQuestionLimiter } from '../src/tutor/question-limiter.js';
 import { Tutor } from '../src/tutor/tutor.js';
 
 declare module 'fastify' {
@@ -31,7 +31,11 @@ export default fp(
         audioMaxBytes: c.TUTOR_AUDIO_MAX_BYTES,
         streamIdleMs: durationMs(c.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT'),
       },
-      limiter: new InProcessQuestionLimiter(c.TUTOR_QUESTIONS_PER_MINUTE, app.clock),
+      limiter: new SlidingQuestionLimiter(
+        c.TUTOR_QUESTIONS_PER_MINUTE,
+        app.clock,
+        app.redis?.window('tutor-questions', c.TUTOR_QUESTIONS_PER_MINUTE, 60_000) ?? null,
+      ),
       queueLimit: c.TUTOR_QUEUE_LIMIT,
       historyMessages: c.TUTOR_HISTORY_MESSAGES,
     });
@@ -41,5 +45,5 @@ export default fp(
       await tutor.shutdown();
     });
   },
-  { name: 'tutor', dependencies: ['env', 'db', 'openai'] },
+  { name: 'tutor', dependencies: ['env', 'db', 'openai', 'redis'] },
 );

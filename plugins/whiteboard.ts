@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
+import { FallbackWindow, SlidingWindowCounter } from '../src/sliding-window.js';
 import { InProcessConnectionCounter, SharedConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
 import { RoomAccess } from '../src/whiteboard/room-access.js';
 import { InProcessRoomBus } from '../src/whiteboard/room-bus.js';
@@ -32,9 +33,11 @@ export default fp(
     const store = new RoomStore(app.db, app.clock);
     const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.ROOM_MAX_DRAWINGS });
     const bus = new InProcessRoomBus();
-    const connectionCounter = () => {
-      const local = new InProcessConnectionCounter(c.WS_CONNECTIONS_PER_IP_PER_MINUTE);
-      return app.redis ? new SharedConnectionCounter(app.redis.window('ws-connections', c.WS_CONNECTIONS_PER_IP_PER_MINUTE, 60_000), local) : local;
+    const connectionCounter = (): ConnectionCounter => {
+      const limit = c.WS_CONNECTIONS_PER_IP_PER_MINUTE;
+      if (!app.redis) return new InProcessConnectionCounter(limit);
+      const local = new SlidingWindowCounter(limit, 60_000, () => performance.now());
+      return new SharedConnectionCounter(new FallbackWindow(app.redis.window('ws-connections', limit, 60_000), local));
     };
     const deps: RoomDeps = {
       bus,

@@ -49,3 +49,20 @@ export class SlidingWindowCounter {
 export interface SharedWindow {
   take(key: string): Promise<Verdict>;
 }
+
+/** A SharedWindow when there is one, falling back to this process's own count whenever it does not answer. */
+export class FallbackWindow {
+  constructor(
+    private readonly shared: SharedWindow | null,
+    private readonly local: SlidingWindowCounter,
+  ) {}
+
+  async take(key: string): Promise<Verdict> {
+    if (!this.shared) return this.local.take(key);
+    try {
+      return await this.shared.take(key);
+    } catch {
+      return this.local.take(key);
+    }
+  }
+}

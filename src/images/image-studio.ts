@@ -39,7 +39,7 @@ export interface GeneratedImage {
 
 export interface ImageStudio {
   /** Claims the user's generation slot (1 in flight, AI_IMAGES_PER_MINUTE per minute); throws ImageQuotaError. Call release() when the generation has finished either way. */
-  claim(userId: string): { release(): void };
+  claim(userId: string): Promise<{ release(): void }>;
   /** Generates and stores the picture (or a placeholder URL without a key); throws ImageGenerationError. */
   generate(prompt: string, ctx: { userId: string; roomId: string }): Promise<GeneratedImage>;
 }

@@ -35,8 +35,8 @@ export class OpenAIImageStudio implements ImageStudio {
 
   constructor(private readonly opts: StudioOptions) {}
 
-  claim(userId: string): { release(): void } {
-    const decision = this.opts.quota.tryStart(userId);
+  async claim(userId: string): Promise<{ release(): void }> {
+    const decision = await this.opts.quota.tryStart(userId);
     if (!decision.ok) {
       if (decision.code === 'ai_busy') {
         throw new ImageQuotaError('ai_busy', 'You already have a picture being generated; wait for it to finish before asking for another.');

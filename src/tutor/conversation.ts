@@ -4,6 +4,8 @@ import type { QuestionLimiter } from './question-limiter.js';
 import { TutorError } from './tutor-error.js';
 import { TutorTurn, type ConversationScope, type TurnServices } from './turn.js';
 
+const rateLimited = () => new TutorError('rate_limited', 'Too many questions in the last minute; please wait a little before asking again.');
+
 export interface ConversationLimits {
   /** Turns allowed to wait behind the running one. */
   queueLimit: number;
@@ -16,7 +18,8 @@ export interface ConversationLimits {
  */
 export class TutorConversation {
   private running: TutorTurn | null = null;
-  private readonly waiting: TutorTurn[] = [];
+  /** Queued turns, each with the question limit's answer (asked at once; counted over every instance with Redis). */
+  private readonly waiting: Array<{ turn: TutorTurn; allowed: Promise<boolean> }> = [];
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
 
@@ -57,11 +60,15 @@ export class TutorConversation {
       turn.reject(new TutorError('busy', `Already ${this.waiting.length} questions are waiting; wait for an answer to complete before asking more.`));
       return;
     }
-    if (!this.limits.limiter.take(this.scope.userId)) {
-      turn.reject(new TutorError('rate_limited', 'Too many questions in the last minute; please wait a little before asking again.'));
-      return;
-    }
-    this.waiting.push(turn);
+    const entry = { turn, allowed: this.limits.limiter.take(this.scope.userId) };
+    this.waiting.push(entry);
+    // Refused at once, not when its place in the queue comes (unless the queue has reached it already).
+    void entry.allowed.then((ok) => {
+      const i = this.waiting.indexOf(entry);
+      if (ok || i < 0) return;
+      this.waiting.splice(i, 1);
+      turn.reject(rateLimited());
+    });
     if (!this.running) this.idle = this.drain();
   }
 
@@ -92,9 +99,10 @@ export class TutorConversation {
   }
 
   private async drain(): Promise<void> {
-    for (let turn = this.waiting.shift(); turn; turn = this.waiting.shift()) {
-      this.running = turn;
-      await turn.run();
+    for (let entry = this.waiting.shift(); entry; entry = this.waiting.shift()) {
+      this.running = entry.turn;
+      if (await entry.allowed) await entry.turn.run();
+      else entry.turn.reject(rateLimited());
       this.running = null;
     }
   }

@@ -1,24 +1,21 @@
 import type { Clock } from '../clock.js';
-import { SlidingWindowCounter } from '../sliding-window.js';
+import { FallbackWindow, SlidingWindowCounter, type SharedWindow } from '../sliding-window.js';
 
-/**
- * Counts questions per user across all of the user's sockets. An interface so that a shared
- * (Redis-backed) counter can replace the in-process one when several instances run.
- */
+/** Counts questions per user across all of the user's sockets (and instances, with Redis). */
 export interface QuestionLimiter {
   /** Counts one question; false when the user is over the limit (the question is not counted). */
-  take(userId: string): boolean;
+  take(userId: string): Promise<boolean>;
 }
 
-/** Sliding one-minute window per user, kept in process. */
-export class InProcessQuestionLimiter implements QuestionLimiter {
-  private readonly window: SlidingWindowCounter;
+/** Sliding one-minute window per user: shared when a shared window is given, else (and while it does not answer) in process. */
+export class SlidingQuestionLimiter implements QuestionLimiter {
+  private readonly window: FallbackWindow;
 
-  constructor(perMinute: number, clock: Clock, windowMs = 60_000) {
-    this.window = new SlidingWindowCounter(perMinute, windowMs, () => clock.now().getTime());
+  constructor(perMinute: number, clock: Clock, shared: SharedWindow | null = null, windowMs = 60_000) {
+    this.window = new FallbackWindow(shared, new SlidingWindowCounter(perMinute, windowMs, () => clock.now().getTime()));
   }
 
-  take(userId: string): boolean {
-    return this.window.take(userId).ok;
+  async take(userId: string): Promise<boolean> {
+    return (await this.window.take(userId)).ok;
   }
 }

@@ -1,4 +1,4 @@
-import { SlidingWindowCounter, type SharedWindow } from '../sliding-window.js';
+import { SlidingWindowCounter, type FallbackWindow } from '../sliding-window.js';
 
 /** Milliseconds from a monotonic source; injectable for tests. */
 export type Now = () => number;
@@ -60,16 +60,9 @@ export class InProcessConnectionCounter implements ConnectionCounter {
 
 /** Connections counted over every instance (Redis); while Redis does not answer, counted in this process. */
 export class SharedConnectionCounter implements ConnectionCounter {
-  constructor(
-    private readonly shared: SharedWindow,
-    private readonly fallback: InProcessConnectionCounter,
-  ) {}
+  constructor(private readonly window: FallbackWindow) {}
 
   async tryConnect(address: string): Promise<boolean> {
-    try {
-      return (await this.shared.take(address)).ok;
-    } catch {
-      return this.fallback.tryConnect(address);
-    }
+    return (await this.window.take(address)).ok;
   }
 }

@@ -27,7 +27,7 @@ export async function makePicture(room: PictureRoom, p: Participant, msg: Client
   }
   let slot: { release(): void };
   try {
-    slot = studio.claim(p.user.id);
+    slot = await studio.claim(p.user.id);
   } catch (err) {
     if (err instanceof ImageQuotaError) p.sendError(err.code, err.message, { roomId });
     else {

@@ -4,9 +4,9 @@ import { startServer } from '../helpers/server.js';
 import { ImageQuotaError } from '../../src/images/image-studio.js';
 import { userWithRoom } from './fixtures.js';
 
-function quotaCode(fn: () => unknown): string | null {
+async function quotaCode(fn: () => Promise<unknown>): Promise<string | null> {
   try {
-    fn();
+    await fn();
     return null;
   } catch (err) {
     if (err instanceof ImageQuotaError) return err.code;
@@ -35,38 +35,38 @@ t.test('without a key: placeholders, one in flight and AI_IMAGES_PER_MINUTE per 
   });
 
   t.test('a second claim while one is in flight is ai_busy; release frees it', async (t) => {
-    const first = studio.claim('user-busy');
-    t.equal(quotaCode(() => studio.claim('user-busy')), 'ai_busy');
-    t.equal(quotaCode(() => studio.claim('someone-else').release()), null, 'other users are not affected');
+    const first = await studio.claim('user-busy');
+    t.equal(await quotaCode(() => studio.claim('user-busy')), 'ai_busy');
+    t.equal(await quotaCode(async () => (await studio.claim('someone-else')).release()), null, 'other users are not affected');
     first.release();
     first.release(); // twice is harmless
-    t.equal(quotaCode(() => studio.claim('user-busy').release()), null, 'free again after release');
+    t.equal(await quotaCode(async () => (await studio.claim('user-busy')).release()), null, 'free again after release');
   });
 
   t.test('more than AI_IMAGES_PER_MINUTE starts in a rolling minute is rate_limited', async (t) => {
     const user = 'user-rate';
     for (let i = 0; i < 3; i++) {
-      studio.claim(user).release();
+      (await studio.claim(user)).release();
       clock.advance(10_000);
     }
     // starts at t0, t0+10s, t0+20s; now t0+30s
     let err: unknown;
     try {
-      studio.claim(user);
+      await studio.claim(user);
     } catch (e) {
       err = e;
     }
     t.ok(err instanceof ImageQuotaError);
     t.equal((err as ImageQuotaError).code, 'rate_limited');
     t.match((err as ImageQuotaError).message, /try again in 30 s/);
-    t.equal(quotaCode(() => studio.claim('user-other').release()), null, 'the limit is per user');
+    t.equal(await quotaCode(async () => (await studio.claim('user-other')).release()), null, 'the limit is per user');
 
     clock.advance(29_000); // t0+59s: the first start is still inside the minute
-    t.equal(quotaCode(() => studio.claim(user)), 'rate_limited');
+    t.equal(await quotaCode(() => studio.claim(user)), 'rate_limited');
     clock.advance(1_001); // t0+60.001s: the first start has left the window
-    const claim = studio.claim(user);
-    t.equal(quotaCode(() => studio.claim(user)), 'ai_busy', 'busy is checked while the new one runs');
+    const claim = await studio.claim(user);
+    t.equal(await quotaCode(() => studio.claim(user)), 'ai_busy', 'busy is checked while the new one runs');
     claim.release();
-    t.equal(quotaCode(() => studio.claim(user)), 'rate_limited', 'and the budget is spent again');
+    t.equal(await quotaCode(() => studio.claim(user)), 'rate_limited', 'and the budget is spent again');
   });
 });

@@ -95,5 +95,12 @@ t.test('rooms REST', async (t) => {
     const create = (doc.body.paths['/api/v1/rooms/'] ?? doc.body.paths['/api/v1/rooms'])?.post;
     t.ok(create?.responses?.['201'], 'create documents its 201');
     t.ok(create?.responses?.['409'], 'and its 409');
+    t.ok(create?.requestBody?.content?.['application/json']?.schema?.properties?.access, 'create documents the access mode');
+    const path = (suffix: string) => doc.body.paths[`/api/v1/rooms/${suffix}`];
+    t.ok((path('') ?? doc.body.paths['/api/v1/rooms'])?.get?.responses?.['200'], 'the caller’s rooms are listed');
+    t.ok(path('{roomId}/links/')?.post?.responses?.['201'], 'share links are made');
+    t.ok(path('{roomId}/links/{token}/')?.delete?.responses?.['204'], 'and revoked');
+    t.ok(path('{roomId}/members/{userId}/')?.put?.requestBody, 'members are set with a role');
+    t.ok(path('{roomId}/members/{userId}/')?.delete?.responses?.['204'], 'and removed');
   });
 });

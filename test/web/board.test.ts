@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
 import { request } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { browserMissing, drag, launch, newPage, pixelAt, signIn, surfaceHash, waitForDrawings } from './browser.js';
+import { browserMissing, drag, launch, newPage, pixelAt, saveScreenshot, signIn, surfaceHash, waitForDrawings } from './browser.js';
 import { solidPng } from './media.js';
 
 const skip = browserMissing() ?? false;
@@ -74,6 +74,9 @@ t.test('two people on one board', { skip }, async (t) => {
   await waitForDrawings(cy, 2);
   t.ok(isInk(await pixelAt(cy, 100, 160)), 'the late joiner sees the rectangle');
   t.ok(isInk(await pixelAt(cy, 440, 300)), 'the late joiner sees the circle');
+  await ann.mouse.move(box.x + 620, box.y + 240, { steps: 3 });
+  await bo.locator('.cursor', { hasText: 'ann' }).waitFor();
+  await saveScreenshot(bo, 'board.png');
 
   // ann deletes her rectangle (select it, press Delete): it goes from every board.
   await ann.getByRole('button', { name: 'Select' }).click();

@@ -5,6 +5,7 @@ import type { Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { webRoot } from '../../plugins/web-app.js';
 import { codeFromLog } from '../helpers/http.js';
+import { repoRoot } from '../helpers/process.js';
 import type { TestServer } from '../helpers/server.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -93,4 +94,10 @@ export async function drag(page: Page, from: { x: number; y: number }, to: { x: 
   await page.mouse.move(box.x + (from.x + to.x) / 2, box.y + (from.y + to.y) / 2, { steps: 4 });
   await page.mouse.move(box.x + to.x, box.y + to.y, { steps: 4 });
   await page.mouse.up();
+}
+
+/** Writes docs/screenshots/<name> when SCREENSHOTS=1 (`npm run screenshots`), not on every test run. */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.SCREENSHOTS !== '1') return;
+  await page.screenshot({ path: join(repoRoot, 'docs', 'screenshots', name) });
 }

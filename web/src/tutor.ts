@@ -90,7 +90,7 @@ export function tutorView(root: HTMLElement, grammarId: string): () => void {
           'aria-label': value === 'thumb-up' ? 'Good answer' : 'Bad answer',
           onclick: () => client.feedback(responseId, value),
         },
-        value === 'thumb-up' ? '👍' : '👎',
+        value === 'thumb-up' ? 'Good' : 'Bad',
       ),
     );
     return h('span', { class: 'thumbs', 'data-response': responseId }, ...buttons);
@@ -166,7 +166,9 @@ export function tutorView(root: HTMLElement, grammarId: string): () => void {
         if (m.role === 'assistant') b.append(thumbs(m.responseId, m.feedback));
         return b;
       });
+    const first = log.childElementCount === 0;
     log.prepend(...nodes);
+    if (first) log.scrollTop = log.scrollHeight;
   }
 
   client.on('feedback', ({ responseId, value }) => {

@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, type Dialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -83,11 +83,10 @@ export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
 }
 
 export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: migrationProvider,
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  });
+  // The migrator looks its tables up by schema: name the one the connection's search_path uses
+  // (a DATABASE_URL with ?options=-c search_path=… would otherwise be checked against public).
+  const migrationTableSchema = schema ?? (await sql<{ name: string }>`select current_schema() as name`.execute(db)).rows[0]!.name;
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -25,8 +25,4 @@ export class EndedSessions {
     const horizon = this.now() - this.rememberMs;
     for (const [sid, endedAt] of this.ended) if (endedAt <= horizon) this.ended.delete(sid);
   }
-
-  get size(): number {
-    return this.ended.size;
-  }
 }

@@ -139,7 +139,6 @@ export interface Database {
 export type User = Selectable<UsersTable>;
 export type OtpCode = Selectable<OtpCodesTable>;
 export type RefreshToken = Selectable<RefreshTokensTable>;
-export type SessionRow = Selectable<SessionsTable>;
 export type RoomRow = Selectable<RoomsTable>;
 export type DrawingRow = Selectable<DrawingsTable>;
 export type NewDrawingRow = Insertable<DrawingsTable>;

@@ -3,6 +3,7 @@
 interface SchemaError {
   keyword: string;
   instancePath: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the validator's params differ per keyword
   params: Record<string, any>;
   message: string;
 }

@@ -129,7 +129,9 @@ export class DrawingWriter {
       if (r.kind === 'drawn') this.stats.drawings++;
       if (r.kind === 'drawn' || r.kind === 'deleted' || r.kind === 'cleared') this.stats.events++;
     }
-    batch.forEach((p, i) => p.resolve(results[i]!));
+    batch.forEach((p, i) => {
+      p.resolve(results[i]!);
+    });
   }
 
   /**
@@ -177,7 +179,9 @@ export class DrawingWriter {
         indexes.map((i) => ops[i]!),
         now,
       );
-      indexes.forEach((opIndex, k) => (results[opIndex] = roomResults[k]!));
+      indexes.forEach((opIndex, k) => {
+        results[opIndex] = roomResults[k]!;
+      });
     }
     return results;
   }

@@ -51,8 +51,8 @@ export class InProcessRoomBus implements RoomBus {
   private readonly presence = new Map<string, Map<string, { member: Member; connections: Set<string> }>>();
 
   subscribe(roomId: string, listener: RoomListener): () => void {
-    let set = this.listeners.get(roomId);
-    if (!set) this.listeners.set(roomId, (set = new Set()));
+    const set = this.listeners.get(roomId) ?? new Set<RoomListener>();
+    this.listeners.set(roomId, set);
     set.add(listener);
     return () => {
       set.delete(listener);
@@ -71,8 +71,8 @@ export class InProcessRoomBus implements RoomBus {
   }
 
   async addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean> {
-    let room = this.presence.get(roomId);
-    if (!room) this.presence.set(roomId, (room = new Map()));
+    const room = this.presence.get(roomId) ?? new Map<string, { member: Member; connections: Set<string> }>();
+    this.presence.set(roomId, room);
     const entry = room.get(member.id);
     if (entry) {
       entry.connections.add(connectionId);
@@ -85,7 +85,7 @@ export class InProcessRoomBus implements RoomBus {
   async removePresence(roomId: string, userId: string, connectionId: string): Promise<boolean> {
     const room = this.presence.get(roomId);
     const entry = room?.get(userId);
-    if (!room || !entry || !entry.connections.delete(connectionId)) return false;
+    if (!room || !entry?.connections.delete(connectionId)) return false;
     if (entry.connections.size > 0) return false;
     room.delete(userId);
     if (room.size === 0) this.presence.delete(roomId);

@@ -206,8 +206,8 @@ export class Room {
   /** The frame encoded to UTF-8 once, however many sockets it goes to. */
   private readonly encoded = new WeakMap<RoomEvent, Buffer>();
   private bytesOf(event: RoomEvent): Buffer {
-    let bytes = this.encoded.get(event);
-    if (!bytes) this.encoded.set(event, (bytes = Buffer.from(encode(event.message))));
+    const bytes = this.encoded.get(event) ?? Buffer.from(encode(event.message));
+    this.encoded.set(event, bytes);
     return bytes;
   }
 

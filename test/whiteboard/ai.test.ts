@@ -34,7 +34,10 @@ t.test('AI pictures without a key: a placeholder, stored as an image drawing wit
   t.match(await a.sock.next('error'), { code: 'room_full', roomId });
   t.same(await nothingMore(b.sock, (m) => m.type === 'error'), [], 'only the requester gets the error');
   const late = await joined(server, bob, roomId);
-  t.same(late.state.drawings.map((d: any) => d.shapeType), ['line', 'image', 'image']);
+  t.same(
+    late.state.drawings.map((d: any) => d.shapeType),
+    ['line', 'image', 'image'],
+  );
   for (const s of [a.sock, b.sock, late.sock]) await s.close();
 });
 

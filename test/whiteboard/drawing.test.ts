@@ -28,7 +28,10 @@ t.test('drawing in a shared room', async (t) => {
     t.match(echo.drawing, {
       roomId,
       shapeType: 'line',
-      points: [{ x: 1, y: 2 }, { x: 3, y: 4 }],
+      points: [
+        { x: 1, y: 2 },
+        { x: 3, y: 4 },
+      ],
       color: '#ff0000',
       strokeWidth: 3,
       x: null,
@@ -37,7 +40,10 @@ t.test('drawing in a shared room', async (t) => {
       userId: admin.user.id,
       userName: admin.user.name,
     });
-    t.same(Object.keys(echo.drawing).sort(), ['color', 'createdAt', 'height', 'id', 'imageUrl', 'points', 'radius', 'roomId', 'seq', 'shapeType', 'strokeWidth', 'text', 'userId', 'userName', 'width', 'x', 'y'].sort());
+    t.same(
+      Object.keys(echo.drawing).sort(),
+      ['color', 'createdAt', 'height', 'id', 'imageUrl', 'points', 'radius', 'roomId', 'seq', 'shapeType', 'strokeWidth', 'text', 'userId', 'userName', 'width', 'x', 'y'].sort(),
+    );
     const seen = await b.sock.next('draw');
     t.same(seen.drawing, echo.drawing);
     t.notOk('clientRef' in seen, "another member does not get the sender's clientRef");
@@ -56,7 +62,10 @@ t.test('drawing in a shared room', async (t) => {
     t.same(await nothingMore(b.sock, (m) => m.type === 'draw'), [], 'a retry is not broadcast again');
 
     const late = await joined(server, carol, roomId);
-    t.same(late.state.drawings.map((d: any) => d.id), [echo.drawing.id, plain.drawing.id]);
+    t.same(
+      late.state.drawings.map((d: any) => d.id),
+      [echo.drawing.id, plain.drawing.id],
+    );
     t.equal(late.state.seq, 2);
     t.same(late.state.drawings[0], echo.drawing);
     for (const s of [a.sock, b.sock, late.sock]) await s.close();
@@ -130,11 +139,21 @@ t.test('drawing in a shared room', async (t) => {
     for (let i = 0; i < 1203; i++) a.sock.send(line(roomId, { clientRef: `c${i}` }));
     for (let i = 0; i < 1203; i++) await a.sock.next('draw');
     const late = await joined(server, bob, roomId);
-    t.same(late.state.frames.map((f: any) => f.drawings.length), [500, 500, 203]);
-    t.same(late.state.frames.map((f: any) => f.complete), [false, false, true]);
+    t.same(
+      late.state.frames.map((f: any) => f.drawings.length),
+      [500, 500, 203],
+    );
+    t.same(
+      late.state.frames.map((f: any) => f.complete),
+      [false, false, true],
+    );
     t.ok(late.state.frames.every((f: any) => f.seq === 1203 && f.members.length === 2));
     const seqs = late.state.drawings.map((d: any) => d.seq);
-    t.same(seqs, Array.from({ length: 1203 }, (_, i) => i + 1), 'oldest first, none missing');
+    t.same(
+      seqs,
+      Array.from({ length: 1203 }, (_, i) => i + 1),
+      'oldest first, none missing',
+    );
     for (const s of [a.sock, late.sock]) await s.close();
   });
 
@@ -146,7 +165,10 @@ t.test('drawing in a shared room', async (t) => {
     for (let i = 0; i < 30; i++) await a.sock.next('draw');
     const late = await joined(server, bob, roomId);
     t.ok(late.state.frames.length > 1, `${late.state.frames.length} frames`);
-    t.same(late.state.frames.map((f: any) => f.complete), late.state.frames.map((_: any, i: number) => i === late.state.frames.length - 1));
+    t.same(
+      late.state.frames.map((f: any) => f.complete),
+      late.state.frames.map((_: any, i: number) => i === late.state.frames.length - 1),
+    );
     t.equal(late.state.drawings.length, 30);
     t.ok(late.state.drawings.every((d: any) => d.points.length === 5000));
     for (const s of [a.sock, late.sock]) await s.close();

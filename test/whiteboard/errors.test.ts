@@ -40,7 +40,15 @@ t.test('every bad frame gets an error frame and the connection stays open', asyn
     [{ shapeType: 'star' }, /"shapeType".*line, rectangle, circle, arrow, text, hand, image/],
     [{ x: 1e7 }, /"x".*1,000,000/],
     [{ y: -1e6 - 1 }, /"y"/],
-    [{ points: [{ x: 1, y: 2 }, { x: 'a', y: 2 }] }, /"points\[1\]\.x".*number/],
+    [
+      {
+        points: [
+          { x: 1, y: 2 },
+          { x: 'a', y: 2 },
+        ],
+      },
+      /"points\[1\]\.x".*number/,
+    ],
     [{ points: [{ x: 1 }] }, /"points\[0\]\.y" is required/],
     [{ points: Array.from({ length: 5001 }, () => ({ x: 0, y: 0 })) }, /"points".*5000/],
     [{ text: 'x'.repeat(2001) }, /"text".*2000/],
@@ -107,7 +115,10 @@ t.test('a database failure answers internal, keeps the socket, and the room reco
   const err = await sock.next('error');
   t.match(err, { code: 'internal', ref: 'lost', roomId });
   t.notMatch(err.message, /drawings_away|relation|sql/i, 'no database detail leaks to the client');
-  t.ok(server.logs.raw.some((l) => l.includes('storing a room event failed')), 'the failure is logged');
+  t.ok(
+    server.logs.raw.some((l) => l.includes('storing a room event failed')),
+    'the failure is logged',
+  );
   await sql`alter table drawings_away rename to drawings`.execute(server.app.db);
   sock.send(line(roomId, { clientRef: 'lost' }));
   const ok = await sock.next('draw');

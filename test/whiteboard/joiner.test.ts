@@ -4,11 +4,10 @@ import { TestSocket } from '../helpers/ws-client.js';
 import { createRoom, joined, line, newUser, nothingMore } from './fixtures.js';
 
 /** About 200 KB of JSON a drawing. */
-const fat = (roomId: string, clientRef: string) =>
-  line(roomId, { clientRef, points: Array.from({ length: 5000 }, (_, i) => ({ x: i * 1.123456, y: i * 7.654321 })) });
+const fat = (roomId: string, clientRef: string) => line(roomId, { clientRef, points: Array.from({ length: 5000 }, (_, i) => ({ x: i * 1.123456, y: i * 7.654321 })) });
 
 /** 60 fat drawings: a snapshot of ~12 MB, more than the loopback's socket buffers hold for a paused reader. */
-async function bigRoom(server: TestServer, sock: TestSocket, roomId: string) {
+async function bigRoom(_server: TestServer, sock: TestSocket, roomId: string) {
   for (let i = 0; i < 60; i++) {
     sock.send(fat(roomId, `s${i}`));
     await sock.next((m) => m.type === 'draw' && m.clientRef === `s${i}`, 30_000);
@@ -73,7 +72,10 @@ t.test('a second join_room while the first snapshot is loading loses none of the
   b.ws.resume();
   const echo = await b.next((m) => m.type === 'draw' && m.clientRef === 'mine', 30_000);
   t.match(echo, { roomId, seq: stored.seq, drawing: { id: stored.drawing.id } }, 'the own echo survived the rejoin');
-  t.ok(b.received.some((m) => m.type === 'room_state' && m.complete), 'the second snapshot completed');
+  t.ok(
+    b.received.some((m) => m.type === 'room_state' && m.complete),
+    'the second snapshot completed',
+  );
   t.same(await nothingMore(b, (m) => m.type === 'draw' && m.clientRef === 'mine'), [], 'echoed once');
   await b.close();
   await a.sock.close();

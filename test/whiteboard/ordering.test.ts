@@ -27,7 +27,11 @@ t.test('a burst from several senders reaches every receiver in the same strictly
   for (const s of everyone) t.same(ids(s), ids(everyone[0]!), 'the same drawings in the same order');
   senders.forEach((s, k) => {
     const refs = s.sock.received.filter((m) => m.type === 'draw' && m.clientRef).map((m) => m.clientRef);
-    t.same(refs, Array.from({ length: PER_SENDER }, (_, i) => `s${k}-${i}`), "a sender's drawings keep its send order");
+    t.same(
+      refs,
+      Array.from({ length: PER_SENDER }, (_, i) => `s${k}-${i}`),
+      "a sender's drawings keep its send order",
+    );
   });
 
   const stats = server.app.whiteboard.writer.stats;
@@ -60,7 +64,10 @@ t.test('a restart on the same data loses nothing that was broadcast', async (t) 
   );
   await first.close();
   const flushed = await Promise.all(queued);
-  t.ok(flushed.every((r) => r.kind === 'drawn'), 'queued writes were committed on close');
+  t.ok(
+    flushed.every((r) => r.kind === 'drawn'),
+    'queued writes were committed on close',
+  );
   const closed = await a.sock.closed;
   t.equal(closed.code, 1001, 'sockets are closed with 1001 on shutdown');
   const echoed = a.sock.received.filter((m) => m.type === 'draw').map((m) => m.drawing);
@@ -72,7 +79,10 @@ t.test('a restart on the same data loses nothing that was broadcast', async (t) 
   t.notOk(byId.has(seen[0].id), 'the deleted drawing stays deleted');
   for (const r of flushed) if (r.kind === 'drawn') t.ok(byId.has(r.drawing.id), `flushed drawing ${r.drawing.text} is there`);
   t.ok(b.state.seq >= echoed[echoed.length - 1].seq);
-  t.same(b.state.drawings.map((d: any) => d.seq), [...b.state.drawings.map((d: any) => d.seq)].sort((x: number, y: number) => x - y));
+  t.same(
+    b.state.drawings.map((d: any) => d.seq),
+    [...b.state.drawings.map((d: any) => d.seq)].sort((x: number, y: number) => x - y),
+  );
   t.comment(`${echoed.length} drawings echoed before shutdown; ${b.state.drawings.length} live after restart`);
   b.sock.send(line(roomId, { clientRef: 'after' }));
   t.equal((await b.sock.next('draw')).seq, b.state.seq + 1, 'seq carries on after the restart');

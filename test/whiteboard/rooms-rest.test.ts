@@ -91,7 +91,10 @@ t.test('rooms REST', async (t) => {
     const doc = await request(server, 'GET', '/docs/json');
     t.equal(doc.status, 200);
     const paths = Object.keys(doc.body.paths);
-    t.ok(paths.some((p) => p.startsWith('/api/v1/rooms/') && p.includes('drawings')), 'drawings route');
+    t.ok(
+      paths.some((p) => p.startsWith('/api/v1/rooms/') && p.includes('drawings')),
+      'drawings route',
+    );
     const create = (doc.body.paths['/api/v1/rooms/'] ?? doc.body.paths['/api/v1/rooms'])?.post;
     t.ok(create?.responses?.['201'], 'create documents its 201');
     t.ok(create?.responses?.['409'], 'and its 409');

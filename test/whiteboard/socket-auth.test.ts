@@ -24,7 +24,10 @@ t.test('the socket is accepted, then closed with 4001 for a bad token', async (t
   const wrongType = server.app.jwt.sign({ sub: user.user.id, email: user.user.email, typ: 'refresh', jti: 'x' } as never);
   t.equal((await closedWith(`${server.wsUrl}/ws?token=${wrongType}`)).code, 4001, 'a signed token of another type');
   t.equal((await closedWith(`${server.wsUrl}/ws`, { authorization: 'Bearer nope' })).code, 4001, 'bad Bearer header');
-  t.notOk(server.logs.raw.some((l) => l.includes(user.access) || l.includes(user.refresh)), 'tokens never reach the log');
+  t.notOk(
+    server.logs.raw.some((l) => l.includes(user.access) || l.includes(user.refresh)),
+    'tokens never reach the log',
+  );
 
   t.test('Bearer header works, and frames sent at once are not lost', async (t) => {
     const sock = await openSocket(`${server.wsUrl}/ws`, { headers: { authorization: `Bearer ${user.access}` } });
@@ -42,7 +45,10 @@ t.test('the socket is accepted, then closed with 4001 for a bad token', async (t
     const sock = await openSocket(`${server.wsUrl}/ws?token=${user.access}`);
     sock.send({ type: 'ping' });
     t.same(await sock.next('pong'), { type: 'pong' });
-    t.notOk(server.logs.raw.some((l) => l.includes(user.access)), 'the token query parameter is redacted in logs');
+    t.notOk(
+      server.logs.raw.some((l) => l.includes(user.access)),
+      'the token query parameter is redacted in logs',
+    );
     await sock.close();
   });
 });

@@ -50,7 +50,11 @@ t.test('the group-commit writer applies a mixed batch in order, in one transacti
   t.match(byAdmin, { kind: 'deleted', seq: 6, drawingId: a!.id });
 
   const stored = await store.drawings(roomId, 0, 100);
-  t.same(stored.map((d) => d.text), ['D'], 'the clear removed what came before it, not what came after');
+  t.same(
+    stored.map((d) => d.text),
+    ['D'],
+    'the clear removed what came before it, not what came after',
+  );
   t.equal(await store.latestSeq(roomId), 6);
   const row = await server.app.db.selectFrom('rooms').select('drawing_count').where('id', '=', roomId).executeTakeFirstOrThrow();
   t.equal(row.drawing_count, 1);
@@ -61,7 +65,10 @@ t.test('the group-commit writer applies a mixed batch in order, in one transacti
 
   // ROOM_MAX_DRAWINGS=4 counts live drawings: 3 more fit, the 4th is refused, no seq spent.
   const more = await Promise.all([1, 2, 3, 4].map((i) => writer.write(draw(admin, `m${i}`))));
-  t.same(more.map((r) => r.kind), ['drawn', 'drawn', 'drawn', 'refused']);
+  t.same(
+    more.map((r) => r.kind),
+    ['drawn', 'drawn', 'drawn', 'refused'],
+  );
   t.equal(await store.latestSeq(roomId), 9);
 
   t.match(await writer.write({ ...draw(admin, null), roomId: 'missing' }), { kind: 'refused', code: 'room_not_found' });
@@ -88,7 +95,10 @@ t.test('a clientRef freed by a delete or a clear in the same batch stores a new 
   t.not(second.kind === 'drawn' && second.drawing.id, first.drawing.id);
   // Three writes, one or two transactions (the blocker may share theirs); three would be the fallback.
   t.ok(writer.stats.transactions - before < 3, 'the delete and the redraw shared one transaction');
-  t.same((await store.drawings(roomId, 0, 100)).map((d) => d.text), ['blk', 'two']);
+  t.same(
+    (await store.drawings(roomId, 0, 100)).map((d) => d.text),
+    ['blk', 'two'],
+  );
 
   // Clear then redraw the same clientRef: the insert must not meet the cleared row in the unique
   // index, which would sink the batch into one transaction per write.
@@ -99,5 +109,8 @@ t.test('a clientRef freed by a delete or a clear in the same batch stores a new 
   await blocker2;
   t.match(await Promise.all(batch), [{ kind: 'cleared' }, { kind: 'drawn', drawing: { text: 'three' } }]);
   t.ok(writer.stats.transactions - before < 3, 'the clear and the redraw shared one transaction, no fallback');
-  t.same((await store.drawings(roomId, 0, 100)).map((d) => d.text), ['three']);
+  t.same(
+    (await store.drawings(roomId, 0, 100)).map((d) => d.text),
+    ['three'],
+  );
 });

@@ -32,6 +32,7 @@ import roomsRoutes from './routes/rooms.js';
 import whiteboardSocketRoutes from './routes/whiteboard-socket.js';
 import corsPlugin from './plugins/cors.js';
 import webAppPlugin from './plugins/web-app.js';
+import asyncapiRoutes from './routes/asyncapi.js';
 
 export interface BuildOptions {
   /** Variables that win over everything else (tests set these). */
@@ -101,6 +102,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(tutorSocketRoutes);
   await app.register(roomsRoutes, { prefix: '/api/v1/rooms' });
   await app.register(whiteboardSocketRoutes);
+  await app.register(asyncapiRoutes);
   await app.register(webAppPlugin);
 
   return app as unknown as App;

@@ -53,3 +53,18 @@ t.test('CORS: only the configured origins, none by default', async (t) => {
     message: /CORS_ORIGINS must be a comma-separated list of origins/,
   });
 });
+
+t.test('the AsyncAPI document of both sockets', async (t) => {
+  const server = await startServer(t);
+  const res = await fetch(`${server.url}/docs/asyncapi.json`);
+  t.equal(res.status, 200);
+  const doc = (await res.json()) as any;
+  t.equal(doc.asyncapi, '3.0.0');
+  t.equal(doc.channels.whiteboard.address, '/ws');
+  t.equal(doc.channels.tutor.address, '/chat/{grammarId}/');
+  for (const name of ['client.join_room', 'client.draw', 'server.room_state', 'server.draw', 'server.error']) t.ok(doc.channels.whiteboard.messages[name], name);
+  for (const name of ['client.data', 'client.audio', 'server.delta', 'server.completed']) t.ok(doc.channels.tutor.messages[name], name);
+  t.equal(doc.operations.whiteboardSend.action, 'send');
+  const openapi = (await (await fetch(`${server.url}/docs/json`)).json()) as any;
+  t.match(openapi.info.description, /\/docs\/asyncapi\.json/, '/docs links to it');
+});

@@ -159,7 +159,11 @@ function row(label: string, r: LoadResult): string {
 
 function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, db: { database: string; stored: number; tx: TransactionCounts } | undefined, note?: string): void {
   const receivers = config.members - config.senders;
-  console.log(`\nload average while measuring (the machine is shared): ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average while measuring (the machine is shared): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(
     `draw benchmark: ${config.senders} senders, ${config.members} members (${receivers} receivers), ` +
       `${config.rate} drawings/s, ${config.points} points each, ${config.seconds} s measured per server in ${config.slices} alternating bursts ` +

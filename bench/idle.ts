@@ -64,9 +64,15 @@ async function main(): Promise<void> {
   const connectMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await call<number>({ cmd: 'memory' });
-  console.log(`load average (the machine is shared): ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average (the machine is shared): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`idle sockets on Inkwell (${database}): ${open.length} open in ${(connectMs / 1000).toFixed(1)} s (${((connectMs * 1000) / sockets).toFixed(0)} µs each)`);
-  console.log(`server RSS ${(before / 2 ** 20).toFixed(0)} MB → ${(after / 2 ** 20).toFixed(0)} MB: ${((after - before) / 1024 / (open.length - 1)).toFixed(2)} KB per socket   (target ≤ 8 KB at 10,000)`);
+  console.log(
+    `server RSS ${(before / 2 ** 20).toFixed(0)} MB → ${(after / 2 ** 20).toFixed(0)} MB: ${((after - before) / 1024 / (open.length - 1)).toFixed(2)} KB per socket   (target ≤ 8 KB at 10,000)`,
+  );
 }
 
 const hardStop = setTimeout(() => {

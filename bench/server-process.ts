@@ -16,9 +16,7 @@ export type Command =
   | { id: number; cmd: 'memory' }
   | { id: number; cmd: 'stop' };
 
-export type ChildMessage =
-  | { type: 'ready'; port: number; database?: string }
-  | { type: 'reply'; id: number; result?: unknown; error?: string };
+export type ChildMessage = { type: 'ready'; port: number; database?: string } | { type: 'reply'; id: number; result?: unknown; error?: string };
 
 function send(message: ChildMessage): void {
   process.send?.(message);

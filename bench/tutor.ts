@@ -111,7 +111,10 @@ async function directTurn(client: OpenAI, speak: boolean): Promise<{ first: numb
   const stream = await client.chat.completions.create({
     model: 'gpt-4.1-mini',
     stream: true,
-    messages: [{ role: 'system', content: 'You are a tutor.' }, { role: 'user', content: 'What is the present perfect?' }],
+    messages: [
+      { role: 'system', content: 'You are a tutor.' },
+      { role: 'user', content: 'What is the present perfect?' },
+    ],
   });
   let first = -1;
   let text = '';
@@ -124,12 +127,10 @@ async function directTurn(client: OpenAI, speak: boolean): Promise<{ first: numb
     const end = SENTENCE_END.exec(text);
     if (speak && !speech && end) {
       const sentence = text.slice(0, end.index + 1);
-      speech = client.audio.speech
-        .create({ model: 'gpt-4o-mini-tts', voice: 'alloy', input: sentence, response_format: 'mp3' })
-        .then(async (res) => {
-          await res.arrayBuffer();
-          return performance.now() - t0;
-        });
+      speech = client.audio.speech.create({ model: 'gpt-4o-mini-tts', voice: 'alloy', input: sentence, response_format: 'mp3' }).then(async (res) => {
+        await res.arrayBuffer();
+        return performance.now() - t0;
+      });
     }
   }
   return { first, audio: speech ? await speech : undefined };
@@ -198,7 +199,9 @@ async function main(): Promise<void> {
   children.push(server.child);
   const baseURL = fake.ready.baseURL!;
   const wsBase = `ws://127.0.0.1:${server.ready.port}`;
-  console.log(`bench:tutor — ${CONVERSATIONS} concurrent conversations, ${ROUNDS} rounds × ${TURNS_PER_ROUND} turns each, ${THINK_MS} ms (±50%) between a conversation's turns, fake provider answering instantly`);
+  console.log(
+    `bench:tutor — ${CONVERSATIONS} concurrent conversations, ${ROUNDS} rounds × ${TURNS_PER_ROUND} turns each, ${THINK_MS} ms (±50%) between a conversation's turns, fake provider answering instantly`,
+  );
   console.log(`database: ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}; processes: load generator, Inkwell, fake OpenAI`);
 
   const clients = Array.from({ length: CONVERSATIONS }, () => new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0 }));
@@ -294,7 +297,9 @@ async function main(): Promise<void> {
   };
   const addedText = row('question → first delta', direct.first, inkwell.first);
   row('question → first audio (speak:true)', direct.audio, inkwell.audio);
-  console.log(`\nthroughput: ${(inkwellTurns / (inkwellMs / 1000)).toFixed(0)} text turns/s sustained by one instance (${inkwellTurns} turns in ${(inkwellMs / 1000).toFixed(1)} s, ${CONVERSATIONS} conversations asking back to back, each turn stored)`);
+  console.log(
+    `\nthroughput: ${(inkwellTurns / (inkwellMs / 1000)).toFixed(0)} text turns/s sustained by one instance (${inkwellTurns} turns in ${(inkwellMs / 1000).toFixed(1)} s, ${CONVERSATIONS} conversations asking back to back, each turn stored)`,
+  );
   console.log(`target: ≤ 5 ms added at p50 for the first delta → ${addedText <= 5 ? 'met' : 'NOT met'}`);
   console.log(`Inkwell event-loop delay: during the latency rounds ${loopDuringRounds}; during the throughput run ${await loopDelay()}`);
   if (inkwell.errors > 0) console.log(`warning: ${inkwell.errors} error frames during the run`);

@@ -19,7 +19,12 @@ export interface SessionStore {
 
 export function memoryStore(): SessionStore {
   let value: { tokens: Tokens; user: User } | null = null;
-  return { load: () => value, save: (v) => void (value = v) };
+  return {
+    load: () => value,
+    save: (v) => {
+      value = v;
+    },
+  };
 }
 
 /** An answer other than 2xx, with the server's `{statusCode, error, message, code?}`. */

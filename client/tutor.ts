@@ -36,10 +36,12 @@ export class Turn extends Emitter<TurnEvents> {
     }
     switch (frame.type) {
       case 'transcription':
-        return this.emit('transcription', frame.audio_text);
+        this.emit('transcription', frame.audio_text);
+        return;
       case 'delta':
         this.text += frame.message;
-        return this.emit('delta', frame.message);
+        this.emit('delta', frame.message);
+        return;
       case 'audio':
         this.early.set(frame.index, { audio: frame.audio, format: frame.format, index: frame.index });
         for (let next = this.early.get(this.nextAudio); next; next = this.early.get(this.nextAudio)) {
@@ -48,9 +50,11 @@ export class Turn extends Emitter<TurnEvents> {
         }
         return;
       case 'error':
-        return this.emit('error', { code: frame.code, message: frame.message });
+        this.emit('error', { code: frame.code, message: frame.message });
+        return;
       case 'completed':
-        return this.end();
+        this.end();
+        return;
     }
   }
 
@@ -179,7 +183,10 @@ export class TutorClient extends Emitter<{
 
   private handle(frame: TutorServerFrame): void {
     if (frame.type === 'pong') return;
-    if (frame.type === 'feedback') return this.emit('feedback', { responseId: frame.responseId, value: frame.value });
+    if (frame.type === 'feedback') {
+      this.emit('feedback', { responseId: frame.responseId, value: frame.value });
+      return;
+    }
     const id = 'id' in frame ? frame.id : undefined;
     if (!id) {
       if (frame.type === 'error') this.emit('error', { code: frame.code, message: frame.message });

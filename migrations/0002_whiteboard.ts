@@ -33,13 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('drawings_room_seq').on('drawings').columns(['room_id', 'seq']).execute();
-  await db.schema
-    .createIndex('drawings_client_ref')
-    .on('drawings')
-    .columns(['room_id', 'user_id', 'client_ref'])
-    .unique()
-    .where(sql.ref('client_ref'), 'is not', null)
-    .execute();
+  await db.schema.createIndex('drawings_client_ref').on('drawings').columns(['room_id', 'user_id', 'client_ref']).unique().where(sql.ref('client_ref'), 'is not', null).execute();
 
   await db.schema
     .createTable('images')

@@ -5,7 +5,10 @@ const TOPICS: Array<[string, string]> = [
   ['Present continuous', 'Actions happening now or around now and fixed future plans: "I am reading." Stative verbs that rarely take -ing.'],
   ['Past simple', 'Finished actions at a stated past time: "We met in 2019." Regular -ed endings, common irregular verbs, did in questions.'],
   ['Past continuous', 'An action in progress at a past moment, often interrupted: "I was cooking when you called." Background versus events in stories.'],
-  ['Present perfect', 'Past actions linked to now: experience, change, unfinished time: "I have lived here for ten years." for/since, ever/never, just/already/yet, and how it differs from the past simple.'],
+  [
+    'Present perfect',
+    'Past actions linked to now: experience, change, unfinished time: "I have lived here for ten years." for/since, ever/never, just/already/yet, and how it differs from the past simple.',
+  ],
   ['Past perfect', 'The earlier of two past events: "The train had left when we arrived." Sequencing in narratives and reported speech.'],
   ['Future forms', 'will, be going to, present continuous and present simple for the future: predictions, intentions, arrangements and schedules.'],
   ['Conditionals', 'Zero, first, second and third conditionals and mixed forms: real and unreal situations, "If I had known, I would have come."'],
@@ -45,11 +48,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('feedback', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema
-    .createIndex('tutor_messages_user_topic')
-    .on('tutor_messages')
-    .columns(['user_id', 'grammar_id', 'id'])
-    .execute();
+  await db.schema.createIndex('tutor_messages_user_topic').on('tutor_messages').columns(['user_id', 'grammar_id', 'id']).execute();
   await db.schema.createIndex('tutor_messages_turn').on('tutor_messages').column('turn_id').execute();
 }
 

@@ -27,13 +27,7 @@ export default fp(
     const c = app.config;
     const accounts = new Accounts(app.db, app.clock);
     const sessions = new Sessions(app.db, app.clock);
-    const tokens = new TokenService(
-      app.db,
-      app.clock,
-      app.signAccess,
-      { accessTtlMs: durationMs(c.ACCESS_TOKEN_TTL), refreshTtlMs: durationMs(c.REFRESH_TOKEN_TTL) },
-      sessions,
-    );
+    const tokens = new TokenService(app.db, app.clock, app.signAccess, { accessTtlMs: durationMs(c.ACCESS_TOKEN_TTL), refreshTtlMs: durationMs(c.REFRESH_TOKEN_TTL) }, sessions);
     const otp = new OtpService(app.db, app.clock, app.otpHashKey, app.mailer, {
       ttlMs: durationMs(c.OTP_TTL),
       maxAttempts: c.OTP_MAX_ATTEMPTS,

@@ -54,7 +54,10 @@ export default fp<DbPluginOptions>(
       const timeout = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       });
-      const probe = sql`select 1`.execute(handle.db).then(() => true, () => false);
+      const probe = sql`select 1`.execute(handle.db).then(
+        () => true,
+        () => false,
+      );
       try {
         return await Promise.race([probe, timeout]);
       } finally {

@@ -39,7 +39,7 @@ const unauthorized = (why: string) => new AppError(401, 'unauthorized', why);
 /** Only an HS256 token of type "access" with a subject passes; refresh tokens are opaque and never do. */
 function toUser(claims: unknown): AuthUser {
   const c = claims as Partial<AccessClaims> | null;
-  if (!c || c.typ !== 'access' || typeof c.sub !== 'string' || typeof c.email !== 'string') {
+  if (c?.typ !== 'access' || typeof c.sub !== 'string' || typeof c.email !== 'string') {
     throw unauthorized('This is not an access token');
   }
   // A token from before logins had ids could not be revoked by a logout: refresh it for one that can.

@@ -37,9 +37,32 @@ export default fp(
     });
 
     const { writer, registry } = app.whiteboard;
-    new Gauge({ name: 'inkwell_rooms_active', help: 'Rooms with at least one socket on this instance', registers: [register], collect() { this.set(registry.activeRooms); } });
-    new Counter({ name: 'inkwell_events_stored_total', help: 'Room events stored (draws, deletes, clears)', registers: [register], collect() { this.reset(); this.inc(writer.stats.events); } });
-    new Counter({ name: 'inkwell_commits_total', help: 'Write transactions of the group-commit writer (events / commits = mean batch size)', registers: [register], collect() { this.reset(); this.inc(writer.stats.transactions); } });
+    new Gauge({
+      name: 'inkwell_rooms_active',
+      help: 'Rooms with at least one socket on this instance',
+      registers: [register],
+      collect() {
+        this.set(registry.activeRooms);
+      },
+    });
+    new Counter({
+      name: 'inkwell_events_stored_total',
+      help: 'Room events stored (draws, deletes, clears)',
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc(writer.stats.events);
+      },
+    });
+    new Counter({
+      name: 'inkwell_commits_total',
+      help: 'Write transactions of the group-commit writer (events / commits = mean batch size)',
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc(writer.stats.transactions);
+      },
+    });
 
     const http = new Counter({ name: 'inkwell_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [register] });
     app.addHook('onResponse', async (req, reply) => {
@@ -49,7 +72,10 @@ export default fp(
     const token = app.config.METRICS_TOKEN;
     app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (req, reply) => {
       if (token && !sameToken(req.headers.authorization ?? '', `Bearer ${token}`)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"' });
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ statusCode: 401, error: 'Unauthorized', message: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"' });
       }
       return reply.type(register.contentType).send(await register.metrics());
     });

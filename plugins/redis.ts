@@ -106,11 +106,7 @@ export default fp(
     };
     app.decorate('redis', shared);
 
-    await Promise.all(
-      [client, subscriber].map((c) =>
-        Promise.race([c.connect().catch(() => {}), new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]),
-      ),
-    );
+    await Promise.all([client, subscriber].map((c) => Promise.race([c.connect().catch(() => {}), new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())])));
     app.addHook('onClose', async () => {
       client.disconnect();
       subscriber.disconnect();

@@ -31,11 +31,7 @@ export default fp(
         audioMaxBytes: c.TUTOR_AUDIO_MAX_BYTES,
         streamIdleMs: durationMs(c.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT'),
       },
-      limiter: new SlidingQuestionLimiter(
-        c.TUTOR_QUESTIONS_PER_MINUTE,
-        app.clock,
-        app.redis?.window('tutor-questions', c.TUTOR_QUESTIONS_PER_MINUTE, 60_000) ?? null,
-      ),
+      limiter: new SlidingQuestionLimiter(c.TUTOR_QUESTIONS_PER_MINUTE, app.clock, app.redis?.window('tutor-questions', c.TUTOR_QUESTIONS_PER_MINUTE, 60_000) ?? null),
       queueLimit: c.TUTOR_QUEUE_LIMIT,
       historyMessages: c.TUTOR_HISTORY_MESSAGES,
     });

@@ -76,7 +76,10 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/logout-all/',
-    { onRequest: app.authenticate, schema: { tags, summary: "End every login of the caller, this one included", security: bearer, response: { 204: { type: 'null' }, ...authErrors } } },
+    {
+      onRequest: app.authenticate,
+      schema: { tags, summary: 'End every login of the caller, this one included', security: bearer, response: { 204: { type: 'null' }, ...authErrors } },
+    },
     async (req, reply) => {
       await app.sessions.endAll(req.user.id);
       return reply.code(204).send(null);
@@ -105,7 +108,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     '/sessions/:sid/',
     {
       onRequest: app.authenticate,
-      schema: { tags, summary: 'End one of the caller\'s logins', security: bearer, params: SessionParams, response: { 204: { type: 'null' }, 404: ErrorResponse, ...authErrors } },
+      schema: { tags, summary: "End one of the caller's logins", security: bearer, params: SessionParams, response: { 204: { type: 'null' }, 404: ErrorResponse, ...authErrors } },
     },
     async (req, reply) => {
       // Another user's login answers like an unknown one: ids are not confirmed to strangers.
@@ -114,25 +117,17 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get(
-    '/me/',
-    { onRequest: app.authenticate, schema: { tags, security: bearer, response: { 200: PublicUser, ...authErrors } } },
-    async (req) => {
-      const user = await app.accounts.findById(req.user.id);
-      if (!user) throw new AppError(401, 'unauthorized', 'This account no longer exists');
-      return publicUser(user);
-    },
-  );
+  app.get('/me/', { onRequest: app.authenticate, schema: { tags, security: bearer, response: { 200: PublicUser, ...authErrors } } }, async (req) => {
+    const user = await app.accounts.findById(req.user.id);
+    if (!user) throw new AppError(401, 'unauthorized', 'This account no longer exists');
+    return publicUser(user);
+  });
 
-  app.patch(
-    '/me/',
-    { onRequest: app.authenticate, schema: { tags, security: bearer, body: PatchMeBody, response: { 200: PublicUser, ...authErrors } } },
-    async (req) => {
-      const name = req.body.name.trim();
-      if (!name) throw new AppError(400, 'invalid_name', 'name must contain at least one visible character');
-      return publicUser(await app.accounts.rename(req.user.id, name));
-    },
-  );
+  app.patch('/me/', { onRequest: app.authenticate, schema: { tags, security: bearer, body: PatchMeBody, response: { 200: PublicUser, ...authErrors } } }, async (req) => {
+    const name = req.body.name.trim();
+    if (!name) throw new AppError(400, 'invalid_name', 'name must contain at least one visible character');
+    return publicUser(await app.accounts.rename(req.user.id, name));
+  });
 };
 
 export default auth;

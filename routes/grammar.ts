@@ -11,15 +11,11 @@ const grammar: FastifyPluginAsyncTypebox = async (app) => {
     results: await app.tutor.topics.list(),
   }));
 
-  app.get(
-    '/:id/',
-    { schema: { tags, summary: 'One grammar topic', params: GrammarIdParams, response: { 200: GrammarTopic, 404: ErrorResponse } } },
-    async (req) => {
-      const topic = await app.tutor.topics.resolve(req.params.id);
-      if (!topic) throw new AppError(404, 'topic_not_found', `There is no grammar topic with id "${req.params.id}"`);
-      return topic;
-    },
-  );
+  app.get('/:id/', { schema: { tags, summary: 'One grammar topic', params: GrammarIdParams, response: { 200: GrammarTopic, 404: ErrorResponse } } }, async (req) => {
+    const topic = await app.tutor.topics.resolve(req.params.id);
+    if (!topic) throw new AppError(404, 'topic_not_found', `There is no grammar topic with id "${req.params.id}"`);
+    return topic;
+  });
 };
 
 export default grammar;

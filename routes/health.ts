@@ -13,16 +13,12 @@ const health: FastifyPluginAsync = async (app) => {
     database: Type.Union([Type.Literal('up'), Type.Literal('down')]),
     redis: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('off')], { description: 'off: REDIS_URL is not set.' }),
   });
-  app.get(
-    '/ready',
-    { schema: { tags: ['operations'], response: { 200: Readiness, 503: Readiness } } },
-    async (_req, reply) => {
-      const database = (await app.dbReady()) ? 'up' : 'down';
-      const redis = !app.redis ? 'off' : app.redis.isUp() ? 'up' : 'down';
-      if (database === 'up') return { status: 'ready', database, redis };
-      return reply.code(503).send({ status: 'database unavailable', database, redis });
-    },
-  );
+  app.get('/ready', { schema: { tags: ['operations'], response: { 200: Readiness, 503: Readiness } } }, async (_req, reply) => {
+    const database = (await app.dbReady()) ? 'up' : 'down';
+    const redis = !app.redis ? 'off' : app.redis.isUp() ? 'up' : 'down';
+    if (database === 'up') return { status: 'ready', database, redis };
+    return reply.code(503).send({ status: 'database unavailable', database, redis });
+  });
 };
 
 export default health;

@@ -9,7 +9,7 @@ import { ErrorResponse } from '../src/schemas/common.js';
 const PictureBytes = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
 
 const ImageParams = Type.Object({
-  imageId: Type.String({ pattern: IMAGE_ID_PATTERN, description: 'The id in an AI picture\'s imageUrl' }),
+  imageId: Type.String({ pattern: IMAGE_ID_PATTERN, description: "The id in an AI picture's imageUrl" }),
 });
 
 /** Stored AI pictures. Mounted at /api/v1/images; no auth, since `<img src>` sends no token. */

@@ -9,7 +9,10 @@ export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
   HOST: Type.String({ default: 'localhost' }),
   PORT: Type.Integer({ default: 9080, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
   PUBLIC_URL: Type.String({ default: '' }),
   TRUST_PROXY: Type.String({ default: 'false' }),
   CORS_ORIGINS: Type.String({ default: '' }),
@@ -92,23 +95,29 @@ export function trustProxyOf(config: Config): boolean | number | string[] {
   if (v === '' || v === 'false' || v === '0' || v === 'off') return false;
   if (v === 'true' || v === 'on') return true;
   if (/^\d+$/.test(v)) return Number(v);
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Origins allowed to call the API from a browser (none by default: the app at / is same-origin). */
 export function corsOriginsOf(config: Config): string[] {
-  return config.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
-    let parsed: URL | null = null;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      // reported below
-    }
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
-      throw new ConfigError(`CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com (got "${origin}")`);
-    }
-    return parsed.origin;
-  });
+  return config.CORS_ORIGINS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        // reported below
+      }
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError(`CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com (got "${origin}")`);
+      }
+      return parsed.origin;
+    });
 }
 
 /** A start-up refusal: the server must not run with this configuration. */
@@ -128,7 +137,17 @@ function badUrl(value: string, schemes: string[]): string | undefined {
   return undefined;
 }
 
-const DURATIONS = ['ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'OTP_TTL', 'OTP_COOLDOWN', 'OTP_VERIFY_WINDOW', 'OPENAI_TIMEOUT', 'DATABASE_TIMEOUT', 'WS_HEARTBEAT_INTERVAL', 'AI_IMAGE_DOWNLOAD_TIMEOUT'] as const;
+const DURATIONS = [
+  'ACCESS_TOKEN_TTL',
+  'REFRESH_TOKEN_TTL',
+  'OTP_TTL',
+  'OTP_COOLDOWN',
+  'OTP_VERIFY_WINDOW',
+  'OPENAI_TIMEOUT',
+  'DATABASE_TIMEOUT',
+  'WS_HEARTBEAT_INTERVAL',
+  'AI_IMAGE_DOWNLOAD_TIMEOUT',
+] as const;
 
 /** Every reason this configuration must not start, each naming its variable (empty: it may start). */
 export function startupProblems(config: Config): string[] {

@@ -9,9 +9,7 @@ export function redactUrl(url: string): string {
   if (q < 0) return url;
   const params = [...new URLSearchParams(url.slice(q + 1))];
   if (!params.some(([key]) => SECRET_PARAMS.has(key.toLowerCase()))) return url;
-  const query = params
-    .map(([key, value]) => `${encodeURIComponent(key)}=${SECRET_PARAMS.has(key.toLowerCase()) ? '[redacted]' : encodeURIComponent(value)}`)
-    .join('&');
+  const query = params.map(([key, value]) => `${encodeURIComponent(key)}=${SECRET_PARAMS.has(key.toLowerCase()) ? '[redacted]' : encodeURIComponent(value)}`).join('&');
   return `${url.slice(0, q)}?${query}`;
 }
 

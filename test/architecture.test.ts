@@ -5,9 +5,7 @@ import t from 'tap';
 const root = resolve(import.meta.dirname, '..');
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
 /** Every module specifier a file imports or re-exports, static or dynamic. */
@@ -47,10 +45,20 @@ t.test('src/ is the domain: no Fastify, nothing from plugins/ or routes/', async
 });
 
 t.test('the OpenAI SDK is reached only through the model adapters and their error mappers', async (t) => {
-  const adapters = new Set(['src/images/openai-image-studio.ts', 'src/images/provider-failure.ts', 'src/tutor/openai-tutor-model.ts', 'src/tutor/provider-errors.ts', 'src/provider-call.ts']);
+  const adapters = new Set([
+    'src/images/openai-image-studio.ts',
+    'src/images/provider-failure.ts',
+    'src/tutor/openai-tutor-model.ts',
+    'src/tutor/provider-errors.ts',
+    'src/provider-call.ts',
+  ]);
   const users = tsFiles(join(root, 'src'))
     .filter((file) => importsOf(readFileSync(file, 'utf8')).some((s) => s === 'openai' || s.startsWith('openai/')))
     .map((file) => relative(root, file));
   t.ok(users.length > 0, 'the adapters import it');
-  t.same(users.filter((file) => !adapters.has(file)), [], 'TutorTurn and the room see only TutorModel and ImageStudio');
+  t.same(
+    users.filter((file) => !adapters.has(file)),
+    [],
+    'TutorTurn and the room see only TutorModel and ImageStudio',
+  );
 });

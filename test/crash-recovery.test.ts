@@ -40,7 +40,16 @@ async function start(t: Test, env: Record<string, string>): Promise<{ proc: Runn
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`, proc);
   // Enough of a TestServer for the HTTP helpers: the mail log is the process's stdout.
-  const server = { url, wsUrl: `ws://127.0.0.1:${port}`, port, logs: { get raw() { return proc.stdout().split('\n'); } } } as unknown as TestServer;
+  const server = {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    logs: {
+      get raw() {
+        return proc.stdout().split('\n');
+      },
+    },
+  } as unknown as TestServer;
   return { proc, server };
 }
 
@@ -86,7 +95,11 @@ t.test('kill -9 under load, restart: every acknowledged drawing is there', async
   const missing = [...acked].filter(([, id]) => !stored.has(id));
   t.same(missing, [], `all ${acked.size} acknowledged drawings survived (${stored.size} stored)`);
   const seqs = state.drawings.map((d: { seq: number }) => d.seq);
-  t.same(seqs, [...seqs].sort((a: number, b: number) => a - b), 'in seq order');
+  t.same(
+    seqs,
+    [...seqs].sort((a: number, b: number) => a - b),
+    'in seq order',
+  );
   t.equal(new Set(seqs).size, seqs.length, 'no seq twice');
   await sock.close();
   second.proc.child.kill('SIGTERM');

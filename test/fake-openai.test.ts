@@ -57,7 +57,10 @@ t.test('non-stream chat returns the joined content; usage chunk on request', asy
   t.match(res._request_id, /^req_fake\d+$/, 'x-request-id surfaces as _request_id');
 
   const stream = await client().chat.completions.create({
-    model: 'm', messages, stream: true, stream_options: { include_usage: true },
+    model: 'm',
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
   });
   let usage: unknown;
   for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
@@ -149,9 +152,11 @@ t.test('failAfterChunks → stream iteration throws after that many chunks', asy
   fake.chat.failAfterChunks = 2;
   const stream = await client().chat.completions.create({ model: 'm', messages, stream: true });
   const got: string[] = [];
-  const err = await rejection((async () => {
-    for await (const chunk of stream) got.push(chunk.choices[0]?.delta.content ?? '');
-  })());
+  const err = await rejection(
+    (async () => {
+      for await (const chunk of stream) got.push(chunk.choices[0]?.delta.content ?? '');
+    })(),
+  );
   t.same(got, ['Hello', ' there']);
   t.type(err, Error);
   t.notOk(err instanceof OpenAI.APIError, 'mid-stream network errors are NOT wrapped by the SDK');
@@ -214,7 +219,9 @@ t.test('images: delay + hang', async (t) => {
 t.test('transcription: multipart parsed, json and text formats', async (t) => {
   const audio = Buffer.alloc(1234, 7);
   const res = await client().audio.transcriptions.create({
-    model: 'whisper-1', file: await toFile(audio, 'q.wav', { type: 'audio/wav' }), language: 'en',
+    model: 'whisper-1',
+    file: await toFile(audio, 'q.wav', { type: 'audio/wav' }),
+    language: 'en',
   });
   t.equal(res.text, 'What is the present perfect?');
   const req = fake.requestsTo('/audio/transcriptions')[0]!;
@@ -226,7 +233,9 @@ t.test('transcription: multipart parsed, json and text formats', async (t) => {
 
   fake.transcription.text = 'plain';
   const text = await client().audio.transcriptions.create({
-    model: 'whisper-1', file: await toFile(audio, 'q.wav', { type: 'audio/wav' }), response_format: 'text',
+    model: 'whisper-1',
+    file: await toFile(audio, 'q.wav', { type: 'audio/wav' }),
+    response_format: 'text',
   });
   t.equal(text, 'plain');
 
@@ -245,7 +254,7 @@ t.test('speech: bytes streamed in two chunks', async (t) => {
   const reader = res.body!.getReader();
   const parts: { at: number; bytes: Uint8Array }[] = [];
   for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push({ at: performance.now() - start, bytes: r.value });
-  t.same(Buffer.concat(parts.map((p) => p.bytes)), Buffer.from('MP3:' + input));
+  t.same(Buffer.concat(parts.map((p) => p.bytes)), Buffer.from(`MP3:${input}`));
   t.ok(parts.length >= 2, `${parts.length} chunks`);
   const gap = parts.at(-1)!.at - parts[0]!.at;
   t.ok(gap >= 100, `first chunk arrived ${gap}ms before the last one`);

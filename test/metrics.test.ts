@@ -5,7 +5,7 @@ import { createRoom, joined, line, newUser } from './whiteboard/fixtures.js';
 
 /** The value of one sample in Prometheus text, e.g. value(text, 'inkwell_rooms_active'). */
 function value(text: string, sample: string): number | undefined {
-  const row = text.split('\n').find((l) => l.startsWith(sample + ' '));
+  const row = text.split('\n').find((l) => l.startsWith(`${sample} `));
   return row === undefined ? undefined : Number(row.slice(sample.length + 1));
 }
 
@@ -25,7 +25,7 @@ t.test('after real traffic, a scrape shows sockets, rooms, stored events and HTT
   }
   await request(server, 'GET', '/api/v1/rooms/no-such-room/', { token: alice.access });
 
-  const res = await fetch(server.url + '/metrics');
+  const res = await fetch(`${server.url}/metrics`);
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
   const text = await res.text();
@@ -41,9 +41,9 @@ t.test('after real traffic, a scrape shows sockets, rooms, stored events and HTT
   await sock.close();
   // Prometheus scrapes often: never rate limited (the limit here is 30 a minute).
   let last = 0;
-  for (let i = 0; i < 40; i++) last = (await fetch(server.url + '/metrics')).status;
+  for (let i = 0; i < 40; i++) last = (await fetch(`${server.url}/metrics`)).status;
   t.equal(last, 200, 'never behind the API rate limit');
-  const after = await (await fetch(server.url + '/metrics')).text();
+  const after = await (await fetch(`${server.url}/metrics`)).text();
   t.equal(value(after, 'inkwell_open_sockets{kind="whiteboard"}'), 0, 'the closed socket is no longer counted');
 });
 
@@ -53,7 +53,7 @@ t.test('METRICS_TOKEN makes it a bearer-token route', async (t) => {
   t.equal(none.status, 401);
   t.match(none.body.message, /METRICS_TOKEN/);
   t.equal((await request(server, 'GET', '/metrics', { token: 'wrong' })).status, 401);
-  const ok = await fetch(server.url + '/metrics', { headers: { authorization: 'Bearer scrape-secret' } });
+  const ok = await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer scrape-secret' } });
   t.equal(ok.status, 200);
   t.match(await ok.text(), /inkwell_http_requests_total/);
 });

@@ -20,7 +20,7 @@ t.test('health, readiness and API documentation', async (t) => {
     t.ok(doc.body.paths[path], `documents ${path}`);
   }
   t.ok(doc.body.paths['/api/v1/auth/verify-otp/'].post.requestBody, 'request bodies come from the validation schemas');
-  const ui = await fetch(server.url + '/docs/');
+  const ui = await fetch(`${server.url}/docs/`);
   t.equal(ui.status, 200);
   t.match(await ui.text(), /swagger/i);
 
@@ -59,7 +59,7 @@ t.test('production refuses unsafe configurations with a one-line reason', async 
   await refuse({ ...base }, /JWT_SECRET/, 'missing JWT_SECRET');
   await refuse({ ...base, JWT_SECRET: 'short-secret' }, /at least 32/, 'short JWT_SECRET');
   await refuse({ ...base, JWT_SECRET: 'x'.repeat(32), MAIL_TRANSPORT: 'log' }, /MAIL_TRANSPORT=log/, 'codes to the log');
-  await refuse({ ...base, JWT_SECRET: 'x'.repeat(32), MAIL_TRANSPORT: '' , SMTP_URL: '' }, /SMTP_URL/, 'smtp by default, without SMTP_URL');
+  await refuse({ ...base, JWT_SECRET: 'x'.repeat(32), MAIL_TRANSPORT: '', SMTP_URL: '' }, /SMTP_URL/, 'smtp by default, without SMTP_URL');
   await refuse({ PGLITE_DIR: 'memory://', PORT: 'not-a-port' }, /PORT/, 'a malformed variable');
   await refuse({ PGLITE_DIR: 'memory://', OTP_TTL: 'soon' }, /OTP_TTL/, 'a malformed duration');
   t.ok(new ConfigError('x') instanceof Error);

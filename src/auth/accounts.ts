@@ -37,12 +37,7 @@ export class Accounts {
   }
 
   async rename(id: string, name: string): Promise<User> {
-    const user = await this.db
-      .updateTable('users')
-      .set({ name })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
+    const user = await this.db.updateTable('users').set({ name }).where('id', '=', id).returningAll().executeTakeFirst();
     if (!user) throw new AuthError('user_not_found', 'This account no longer exists');
     return user;
   }

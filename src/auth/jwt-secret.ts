@@ -25,6 +25,6 @@ export function resolveJwtSecret(configured: string, pgliteDir: string): Resolve
   }
   const secret = randomToken(48);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return { secret, source: 'file', generatedAt: file };
 }

@@ -42,7 +42,7 @@ export class OtpService {
     const code = newOtpCode();
     const id = await this.db.transaction().execute(async (trx) => {
       // Serialise issuers of one address so the cooldown cannot be raced.
-      await sql`select pg_advisory_xact_lock(hashtext(${'otp:' + email}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext(${`otp:${email}`}))`.execute(trx);
       const recent = await trx
         .selectFrom('otp_codes')
         .select(['created_at'])
@@ -60,13 +60,7 @@ export class OtpService {
         const wait = Math.max(1, Math.ceil((oldest + HOUR - now.getTime()) / 1000));
         throw new AuthError('otp_hourly_limit', `Too many codes for this address this hour; try again in ${Math.ceil(wait / 60)} min`, wait);
       }
-      await trx
-        .updateTable('otp_codes')
-        .set({ replaced_at: now })
-        .where('email', '=', email)
-        .where('replaced_at', 'is', null)
-        .where('consumed_at', 'is', null)
-        .execute();
+      await trx.updateTable('otp_codes').set({ replaced_at: now }).where('email', '=', email).where('replaced_at', 'is', null).where('consumed_at', 'is', null).execute();
       const row = await trx
         .insertInto('otp_codes')
         .values({
@@ -129,7 +123,8 @@ export class OtpService {
         .executeTakeFirst();
       if (!row) throw new AuthError('otp_locked', 'Too many wrong codes; request a new code', 60);
       const left = this.policy.maxAttempts - row.attempts;
-      throw new AuthError('otp_wrong',
+      throw new AuthError(
+        'otp_wrong',
         left > 0 ? `The code is incorrect; ${left} attempt${left === 1 ? '' : 's'} left` : 'The code is incorrect and no attempts are left; request a new code',
       );
     }

@@ -29,8 +29,7 @@ export interface TokenPolicy {
 /** Signs access claims as an HS256 JWT with the given lifetime (plugins/jwt.ts provides it). */
 export type AccessSigner = (claims: AccessClaims, ttlSeconds: number) => string;
 
-const reused = () =>
-  new AuthError('refresh_token_reused', 'This refresh token was already used; every session it belonged to is now logged out');
+const reused = () => new AuthError('refresh_token_reused', 'This refresh token was already used; every session it belonged to is now logged out');
 const invalid = () => new AuthError('invalid_refresh_token', 'The refresh token is invalid or expired; log in again');
 
 /**
@@ -48,10 +47,7 @@ export class TokenService {
   ) {}
 
   private accessToken(user: Pick<User, 'id' | 'email'>, sid: string): string {
-    return this.sign(
-      { sub: user.id, email: user.email, typ: 'access', jti: randomUUID(), sid },
-      Math.floor(this.policy.accessTtlMs / 1000),
-    );
+    return this.sign({ sub: user.id, email: user.email, typ: 'access', jti: randomUUID(), sid }, Math.floor(this.policy.accessTtlMs / 1000));
   }
 
   /** A new login: a fresh family, which is also the login's `sid`. */
@@ -122,11 +118,7 @@ export class TokenService {
 
   /** Logout: revokes the token's whole family. Unknown tokens are a 401. */
   async revoke(token: string): Promise<void> {
-    const row = await this.db
-      .selectFrom('refresh_tokens')
-      .select(['family_id'])
-      .where('token_hash', '=', sha256Hex(token))
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('refresh_tokens').select(['family_id']).where('token_hash', '=', sha256Hex(token)).executeTakeFirst();
     if (!row) throw invalid();
     await this.revokeFamily(row.family_id);
   }

@@ -51,6 +51,7 @@ export function resilientPool(opts: PoolOptions): PostgresPool {
     query_timeout: opts.timeoutMs,
     fallback_application_name: opts.applicationName,
     // Counts come back as int8; they are small enough for a JS number.
+    // biome-ignore lint/suspicious/noExplicitAny: pg's own getTypeParser overloads take an untyped format
     types: { getTypeParser: (oid: number, format?: any) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) },
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });

@@ -54,11 +54,7 @@ export class ImageStore {
   }
 
   async find(id: string): Promise<StoredPicture | null> {
-    const row = await this.db
-      .selectFrom('images')
-      .select(['id', 'content_type', 'bytes', 'created_at'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('images').select(['id', 'content_type', 'bytes', 'created_at']).where('id', '=', id).executeTakeFirst();
     if (!row) return null;
     // pg gives a Buffer, PGlite a Uint8Array: one type for the callers.
     const bytes = Buffer.isBuffer(row.bytes) ? row.bytes : Buffer.from(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength);

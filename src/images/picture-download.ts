@@ -24,12 +24,7 @@ export interface DownloadedPicture {
  * publicly: a URL on `trustedOrigin` (the configured provider's own origin) is taken as is, any other
  * must be https to a host that resolves only to public addresses, redirects included.
  */
-export async function downloadPicture(
-  url: string,
-  limits: DownloadLimits,
-  signal?: AbortSignal,
-  trustedOrigin?: string,
-): Promise<DownloadedPicture> {
+export async function downloadPicture(url: string, limits: DownloadLimits, signal?: AbortSignal, trustedOrigin?: string): Promise<DownloadedPicture> {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -24,7 +24,7 @@ export const HistoryParams = Type.Object({
 
 export const HistoryQuery = Type.Object(
   {
-    before: Type.Optional(Type.Integer({ minimum: 1, maximum: INTEGER_COLUMN_MAX, description: 'Only messages older than this message id (the previous page\'s nextCursor).' })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: INTEGER_COLUMN_MAX, description: "Only messages older than this message id (the previous page's nextCursor)." })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   },
   { additionalProperties: false },

@@ -113,7 +113,10 @@ export class TutorHistory {
       { role: 'assistant' as const, content: turn.answer, turnId: turn.turnId },
     ].filter((m) => m.content !== '');
     // A load that started while this turn was being written may have read it already (it was committed).
-    this.recent.set(k, cached.then((list) => (list.some((m) => m.turnId === turn.turnId) ? list : [...list, ...added].slice(-this.contextSize))));
+    this.recent.set(
+      k,
+      cached.then((list) => (list.some((m) => m.turnId === turn.turnId) ? list : [...list, ...added].slice(-this.contextSize))),
+    );
   }
 
   private readonly unsaved: PendingSave[] = [];
@@ -172,7 +175,10 @@ export class TutorHistory {
       .where('user_id', '=', userId)
       .where((eb) => (grammarId === null ? eb('grammar_id', 'is', null) : eb('grammar_id', '=', grammarId)));
     if (before !== undefined) q = q.where('id', '<', before);
-    const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const messages = rows.slice(0, limit);
     return { messages, nextCursor: rows.length > limit ? messages[messages.length - 1]!.id : null };
   }

@@ -4,7 +4,7 @@ import type { GrammarTopic } from '../db/types.js';
 export function systemInstructions(topic: GrammarTopic | null, learnerName: string | null): string {
   const lines = [
     'You are Inkwell, a friendly and patient English tutor.',
-    'Explain clearly and briefly, give short example sentences, and kindly correct any mistakes in the learner\'s English.',
+    "Explain clearly and briefly, give short example sentences, and kindly correct any mistakes in the learner's English.",
     'Write in plain sentences that also read well aloud; avoid tables and long lists.',
   ];
   if (topic) {

@@ -46,7 +46,9 @@ export class OpenAITutorModel implements TutorModel {
 
   async speak(sentence: string, signal: AbortSignal): Promise<Buffer> {
     const { ttsModel, ttsVoice, deadline } = this.settings;
-    const res = await callProvider(deadline, signal, () => this.openai.audio.speech.create({ model: ttsModel, voice: ttsVoice, input: sentence, response_format: 'mp3' }, { signal }));
+    const res = await callProvider(deadline, signal, () =>
+      this.openai.audio.speech.create({ model: ttsModel, voice: ttsVoice, input: sentence, response_format: 'mp3' }, { signal }),
+    );
     return Buffer.from(await res.arrayBuffer());
   }
 }

@@ -34,11 +34,7 @@ export type ClientMessage = Static<typeof ClientMessage>;
 export type Question = { kind: 'text'; text: string; speak: boolean } | { kind: 'audio'; dataUrl: string; speak: boolean };
 
 /** A client message that passed its schema, in the form the conversation dispatches on. */
-export type ClientFrame =
-  | { kind: 'question'; question: Question }
-  | { kind: 'ping' }
-  | { kind: 'stop' }
-  | { kind: 'feedback'; responseId: string; value: FeedbackValue };
+export type ClientFrame = { kind: 'question'; question: Question } | { kind: 'ping' } | { kind: 'stop' } | { kind: 'feedback'; responseId: string; value: FeedbackValue };
 
 // ---- Server → client. `message`, `id` and `audio_text` are what old clients read. ----
 

@@ -23,7 +23,7 @@ export class SentenceSplitter {
     for (let m = BOUNDARY.exec(this.buffer); m; m = BOUNDARY.exec(this.buffer)) {
       const end = m.index + (m[1]?.length ?? 0);
       const candidate = this.buffer.slice(start, end);
-      if (m[1] && m[1].startsWith('.') && m[1].length === 1 && endsWithAbbreviation(candidate)) continue;
+      if (m[1]?.startsWith('.') && m[1].length === 1 && endsWithAbbreviation(candidate)) continue;
       const sentence = speakable(candidate);
       if (sentence) out.push(sentence);
       start = m.index + m[0].length;

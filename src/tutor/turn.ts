@@ -132,11 +132,7 @@ export class TutorTurn {
   private async answer(model: TutorModel, context: ModelMessage[], question: string, onPiece: (piece: string) => void): Promise<void> {
     const { settings } = this.services;
     const signal = this.abort.signal;
-    const messages: ModelMessage[] = [
-      { role: 'system', content: systemInstructions(this.scope.topic, this.scope.userName) },
-      ...context,
-      { role: 'user', content: question },
-    ];
+    const messages: ModelMessage[] = [{ role: 'system', content: systemInstructions(this.scope.topic, this.scope.userName) }, ...context, { role: 'user', content: question }];
     const spoken = this.question.speak
       ? new SpokenAnswer(
           (sentence, s) => model.speak(sentence, s),

@@ -115,7 +115,11 @@ t.test('the list of logins', async (t) => {
 
   await request(server, 'POST', '/api/v1/auth/logout/', { body: { refresh: refreshed.body.refresh } });
   const after = await request(server, 'GET', '/api/v1/auth/sessions/', { token: second.access });
-  t.same(after.body.sessions.map((s: any) => s.sid), [decodeJwt(second.access).claims.sid], 'an ended login leaves the list');
+  t.same(
+    after.body.sessions.map((s: any) => s.sid),
+    [decodeJwt(second.access).claims.sid],
+    'an ended login leaves the list',
+  );
 });
 
 t.test('an access token that names no login is refused', async (t) => {

@@ -65,7 +65,10 @@ t.test('refresh and access tokens', async (t) => {
     const s = await login(server, 'types@example.com');
     t.equal((await me(s.refresh)).status, 401, 'refresh token as Bearer');
     t.equal((await refresh(s.access)).status, 401, 'access token at the refresh route');
-    const wrongTyp = craftJwt({ sub: s.user.id, email: s.user.email, typ: 'refresh', jti: 'x', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }, TEST_JWT_SECRET);
+    const wrongTyp = craftJwt(
+      { sub: s.user.id, email: s.user.email, typ: 'refresh', jti: 'x', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 },
+      TEST_JWT_SECRET,
+    );
     const res = await me(wrongTyp);
     t.equal(res.status, 401, 'a correctly signed JWT of another type');
     t.match(res.body.message, /not an access token/);

@@ -81,7 +81,10 @@ t.test('WhiteboardClient: draws, reconnects, catches up, retries a draw exactly 
   const room = (await request(server, 'POST', '/api/v1/rooms/', { token: ann.access, body: {} })).body;
   const a = whiteboard(server, ann.access);
   const b = whiteboard(server, bo.access);
-  t.teardown(() => (a.close(), b.close()));
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
   const aSynced = once(a.on.bind(a, 'synced'));
   const bSynced = once(b.on.bind(b, 'synced'));
   a.join(room.roomId);

@@ -42,7 +42,14 @@ t.test('limits per address are counted over every instance', { skip: skip ?? fal
       t.notOk((await turnFrames(sock)).some((f) => f.type === 'error'));
     }
     onA.send({ data: 'one too many' });
-    t.same((await turnFrames(onA)).map((f) => [f.type, f.code]), [['error', 'rate_limited'], ['completed', undefined]], 'the third in a minute over both instances');
+    t.same(
+      (await turnFrames(onA)).map((f) => [f.type, f.code]),
+      [
+        ['error', 'rate_limited'],
+        ['completed', undefined],
+      ],
+      'the third in a minute over both instances',
+    );
   });
 
   t.test('API requests', async (t) => {

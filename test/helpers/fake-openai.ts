@@ -16,7 +16,13 @@ export interface RecordedRequest {
   aborted: boolean;
   finished: boolean;
 }
-export interface FailSpec { status: number; message?: string; code?: string; type?: string; headers?: Record<string, string> }
+export interface FailSpec {
+  status: number;
+  message?: string;
+  code?: string;
+  type?: string;
+  headers?: Record<string, string>;
+}
 export interface ChatBehavior {
   chunks: string[];
   firstByteDelayMs: number;
@@ -27,14 +33,35 @@ export interface ChatBehavior {
   hang?: boolean;
 }
 export interface ImageBehavior {
-  format: 'b64_json' | 'url'; bytes: Buffer; contentType: string; delayMs: number; fail?: FailSpec; hang?: boolean;
+  format: 'b64_json' | 'url';
+  bytes: Buffer;
+  contentType: string;
+  delayMs: number;
+  fail?: FailSpec;
+  hang?: boolean;
   /** With format 'url': the /files URL answers 302 to this location instead of the bytes. */
   redirect?: string;
 }
-export interface TranscriptionBehavior { text: string; delayMs: number; fail?: FailSpec; hang?: boolean }
-export interface SpeechBehavior { bytes: (input: string) => Buffer; chunkDelayMs: number; delayMs: number; fail?: FailSpec; hang?: boolean }
+export interface TranscriptionBehavior {
+  text: string;
+  delayMs: number;
+  fail?: FailSpec;
+  hang?: boolean;
+}
+export interface SpeechBehavior {
+  bytes: (input: string) => Buffer;
+  chunkDelayMs: number;
+  delayMs: number;
+  fail?: FailSpec;
+  hang?: boolean;
+}
 
-export interface Behaviors { chat: ChatBehavior; images: ImageBehavior; transcription: TranscriptionBehavior; speech: SpeechBehavior }
+export interface Behaviors {
+  chat: ChatBehavior;
+  images: ImageBehavior;
+  transcription: TranscriptionBehavior;
+  speech: SpeechBehavior;
+}
 export type Endpoint = keyof Behaviors;
 
 export interface FakeOpenAI extends Behaviors {
@@ -52,20 +79,22 @@ export interface FakeOpenAI extends Behaviors {
 }
 
 /** A valid 1x1 RGBA PNG. */
-export const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
+export const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 export const defaultBehaviors = (): Behaviors => ({
   chat: { chunks: ['Hello', ' there', '. How', ' can I help?'], firstByteDelayMs: 0, chunkDelayMs: 0 },
   images: { format: 'b64_json', bytes: TINY_PNG, contentType: 'image/png', delayMs: 0 },
   transcription: { text: 'What is the present perfect?', delayMs: 0 },
-  speech: { bytes: (input) => Buffer.from('MP3:' + input), chunkDelayMs: 0, delayMs: 0 },
+  speech: { bytes: (input) => Buffer.from(`MP3:${input}`), chunkDelayMs: 0, delayMs: 0 },
 });
 
 const AUDIO_TYPES: Record<string, string> = {
-  mp3: 'audio/mpeg', opus: 'audio/ogg', aac: 'audio/aac', flac: 'audio/flac', wav: 'audio/wav', pcm: 'audio/pcm',
+  mp3: 'audio/mpeg',
+  opus: 'audio/ogg',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  wav: 'audio/wav',
+  pcm: 'audio/pcm',
 };
 
 /** Per-request state shared by the endpoint handlers. */
@@ -148,7 +177,10 @@ async function handleChat(ctx: Ctx, rawBody: unknown, b: ChatBehavior, id: strin
     if (b.failAfterChunks !== undefined) return ctx.kill();
     const message = { role: 'assistant', content: b.chunks.join(''), refusal: null };
     sendJson(ctx, 200, {
-      id, object: 'chat.completion', created, model,
+      id,
+      object: 'chat.completion',
+      created,
+      model,
       choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }],
       usage,
     });
@@ -165,7 +197,10 @@ async function handleChat(ctx: Ctx, rawBody: unknown, b: ChatBehavior, id: strin
   const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`);
   const choice = (delta: Record<string, unknown>, finishReason: string | null) => ({
-    index: 0, delta, logprobs: null, finish_reason: finishReason,
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finishReason,
   });
 
   // A socket error makes fetch's body stream discard chunks the reader has not pulled yet, so give the
@@ -188,8 +223,7 @@ async function handleChat(ctx: Ctx, rawBody: unknown, b: ChatBehavior, id: strin
 async function handleImages(ctx: Ctx, rawBody: unknown, b: ImageBehavior, store: (bytes: Buffer, type: string) => string) {
   if (!(await prelude(ctx, b.delayMs, b))) return;
   const count = Math.max(1, Number(asRecord(rawBody).n ?? 1) || 1);
-  const data = Array.from({ length: count }, () =>
-    b.format === 'b64_json' ? { b64_json: b.bytes.toString('base64') } : { url: store(b.bytes, b.contentType) });
+  const data = Array.from({ length: count }, () => (b.format === 'b64_json' ? { b64_json: b.bytes.toString('base64') } : { url: store(b.bytes, b.contentType) }));
   sendJson(ctx, 200, { created: Math.floor(Date.now() / 1000), data });
 }
 
@@ -292,8 +326,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       });
       if (!check()) waiters.add(check);
       const got = () => fake.requestsTo(suffix).length;
-      return withTimeout(arrived, timeoutMs, () => `timed out after ${timeoutMs}ms waiting for request #${count} to ${suffix} (got ${got()})`)
-        .finally(() => waiters.delete(check));
+      return withTimeout(arrived, timeoutMs, () => `timed out after ${timeoutMs}ms waiting for request #${count} to ${suffix} (got ${got()})`).finally(() => waiters.delete(check));
     },
     async waitForClose(request, timeoutMs = 2000) {
       const closed = closedPromises.get(request);
@@ -328,7 +361,13 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', origin).pathname;
     const record: RecordedRequest = {
-      method, path, headers: req.headers, body: undefined, receivedAt: performance.now(), aborted: false, finished: false,
+      method,
+      path,
+      headers: req.headers,
+      body: undefined,
+      receivedAt: performance.now(),
+      aborted: false,
+      finished: false,
     };
     const n = ++seq;
     let cutByServer = false;
@@ -341,14 +380,17 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         res.destroy();
       },
     };
-    closedPromises.set(record, new Promise<void>((resolve) => {
-      res.on('close', () => {
-        ctx.closed = true;
-        record.finished = res.writableFinished;
-        if (!record.finished && !cutByServer && !closing) record.aborted = true;
-        resolve();
-      });
-    }));
+    closedPromises.set(
+      record,
+      new Promise<void>((resolve) => {
+        res.on('close', () => {
+          ctx.closed = true;
+          record.finished = res.writableFinished;
+          if (!record.finished && !cutByServer && !closing) record.aborted = true;
+          resolve();
+        });
+      }),
+    );
     const endpoint = method === 'POST' ? ROUTES[path] : undefined;
     const b = endpoint ? behavior(endpoint) : undefined;
 
@@ -362,7 +404,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     if (ctx.closed) return;
 
     switch (endpoint) {
-      case 'chat': return handleChat(ctx, record.body, b as ChatBehavior, `chatcmpl-fake${n}`);
+      case 'chat':
+        return handleChat(ctx, record.body, b as ChatBehavior, `chatcmpl-fake${n}`);
       case 'images': {
         let i = 0;
         const { redirect } = b as ImageBehavior;
@@ -372,8 +415,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
           return `${origin}/files/${name}`;
         });
       }
-      case 'transcription': return handleTranscription(ctx, record.body, b as TranscriptionBehavior);
-      case 'speech': return handleSpeech(ctx, record.body, b as SpeechBehavior);
+      case 'transcription':
+        return handleTranscription(ctx, record.body, b as TranscriptionBehavior);
+      case 'speech':
+        return handleSpeech(ctx, record.body, b as SpeechBehavior);
     }
     const file = method === 'GET' && path.startsWith('/files/') ? files.get(path.slice('/files/'.length)) : undefined;
     if (file?.redirect) {

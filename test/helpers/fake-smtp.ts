@@ -26,7 +26,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     let buffer = '';
     let inData = false;
     let current: ReceivedMail = { from: '', to: [], data: '' };
-    const reply = (line: string) => socket.write(line + '\r\n');
+    const reply = (line: string) => socket.write(`${line}\r\n`);
     reply('220 fake-smtp ready');
     socket.on('data', (chunk: string) => {
       buffer += chunk;
@@ -42,7 +42,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
             current = { from: '', to: [], data: '' };
             reply('250 OK queued');
           } else {
-            current.data += (line.startsWith('..') ? line.slice(1) : line) + '\r\n';
+            current.data += `${line.startsWith('..') ? line.slice(1) : line}\r\n`;
           }
           continue;
         }

@@ -37,7 +37,10 @@ export interface Session {
 export async function codeFromLog(server: TestServer, email: string, after = 0): Promise<string> {
   const pattern = new RegExp(`OTP for ${email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (\\d{6})`);
   for (let i = 0; i < 100; i++) {
-    const matches = server.logs.raw.slice(after).map((l) => pattern.exec(l)).filter(Boolean);
+    const matches = server.logs.raw
+      .slice(after)
+      .map((l) => pattern.exec(l))
+      .filter(Boolean);
     const last = matches[matches.length - 1];
     if (last) return last[1]!;
     await new Promise((r) => setTimeout(r, 20));

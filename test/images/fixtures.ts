@@ -11,10 +11,7 @@ import { login, type Session } from '../helpers/http.js';
 export async function userWithRoom(server: TestServer, email: string): Promise<{ session: Session; roomId: string }> {
   const session = await login(server, email);
   const roomId = `room-${Math.random().toString(36).slice(2, 12)}`;
-  await server.app.db
-    .insertInto('rooms')
-    .values({ id: roomId, slug: null, admin_id: session.user.id, created_at: new Date() })
-    .execute();
+  await server.app.db.insertInto('rooms').values({ id: roomId, slug: null, admin_id: session.user.id, created_at: new Date() }).execute();
   return { session, roomId };
 }
 
@@ -40,9 +37,10 @@ export async function startInternalServer(): Promise<{ url: string; hits(): numb
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits: () => hits,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

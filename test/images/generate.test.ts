@@ -70,19 +70,70 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
   });
 
   const failures: Array<[string, () => void, string]> = [
-    ['moderation_blocked code', () => { fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Your request was rejected by the safety system. sk-secret-detail' }; }, 'moderation_blocked'],
-    ['content_policy_violation code', () => { fake.images.fail = { status: 400, code: 'content_policy_violation', message: 'Rejected.' }; }, 'moderation_blocked'],
-    ['a 400 whose message names the safety system', () => { fake.images.fail = { status: 400, message: 'Your request was rejected as a result of our safety system.' }; }, 'moderation_blocked'],
-    ['an ordinary 400', () => { fake.images.fail = { status: 400, code: 'invalid_size', message: 'Bad size.' }; }, 'ai_failed'],
-    ['a 500', () => { fake.images.fail = { status: 500, message: 'The server had an error.' }; }, 'ai_failed'],
-    ['a 429', () => { fake.images.fail = { status: 429, message: 'Rate limit reached for images.' }; }, 'ai_rate_limited'],
-    ['no answer within OPENAI_TIMEOUT', () => { fake.images.hang = true; }, 'ai_timeout'],
-    ['an SVG answer (script-capable, never served)', () => { fake.images.bytes = Buffer.from('<svg onload="alert(1)"></svg>'); }, 'ai_failed'],
+    [
+      'moderation_blocked code',
+      () => {
+        fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Your request was rejected by the safety system. sk-secret-detail' };
+      },
+      'moderation_blocked',
+    ],
+    [
+      'content_policy_violation code',
+      () => {
+        fake.images.fail = { status: 400, code: 'content_policy_violation', message: 'Rejected.' };
+      },
+      'moderation_blocked',
+    ],
+    [
+      'a 400 whose message names the safety system',
+      () => {
+        fake.images.fail = { status: 400, message: 'Your request was rejected as a result of our safety system.' };
+      },
+      'moderation_blocked',
+    ],
+    [
+      'an ordinary 400',
+      () => {
+        fake.images.fail = { status: 400, code: 'invalid_size', message: 'Bad size.' };
+      },
+      'ai_failed',
+    ],
+    [
+      'a 500',
+      () => {
+        fake.images.fail = { status: 500, message: 'The server had an error.' };
+      },
+      'ai_failed',
+    ],
+    [
+      'a 429',
+      () => {
+        fake.images.fail = { status: 429, message: 'Rate limit reached for images.' };
+      },
+      'ai_rate_limited',
+    ],
+    [
+      'no answer within OPENAI_TIMEOUT',
+      () => {
+        fake.images.hang = true;
+      },
+      'ai_timeout',
+    ],
+    [
+      'an SVG answer (script-capable, never served)',
+      () => {
+        fake.images.bytes = Buffer.from('<svg onload="alert(1)"></svg>');
+      },
+      'ai_failed',
+    ],
   ];
   for (const [what, arrange, code] of failures) {
     t.test(`${what} → ${code}`, async (t) => {
       arrange();
-      const before = await server.app.db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const before = await server.app.db
+        .selectFrom('images')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       const err = await studio.generate('a picture', ctx).then(
         () => null,
         (e: unknown) => e,
@@ -92,7 +143,10 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
       t.equal(failure.code, code);
       t.match(failure.message, /^[A-Z].+\.$/, 'a sentence');
       t.notMatch(failure.message, /sk-|Fake OpenAI|status|Error:|\n\s+at /, 'no provider text or stack');
-      const after = await server.app.db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const after = await server.app.db
+        .selectFrom('images')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       t.equal(Number(after.n), Number(before.n), 'nothing stored');
     });
   }
@@ -129,7 +183,7 @@ t.test('AI pictures through the real OpenAI SDK against the fake provider', asyn
     t.equal(internal.hits(), 0, 'the internal server was never reached');
   });
 
-  t.test('a redirect that stays on the provider\'s origin is followed', async (t) => {
+  t.test("a redirect that stays on the provider's origin is followed", async (t) => {
     fake.images.format = 'url';
     fake.images.bytes = FAKE_JPEG;
     fake.images.contentType = 'image/jpeg';

@@ -12,9 +12,27 @@ const limits = { timeoutMs: 2000, maxBytes: 1024 * 1024 };
 t.test('only public addresses count as public', async (t) => {
   for (const address of ['8.8.8.8', '172.32.0.1', '::ffff:8.8.8.8', '2606:4700::1111']) t.ok(isPublicAddress(address), address);
   const inside = [
-    '127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1',
-    '::1', '::', 'fe80::1', 'fe80::1%eth0', 'fc00::1', 'fd12:3456::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:a9fe:a9fe',
-    '64:ff9b::a9fe:a9fe', '2002:a00:1::1', 'ff02::1', 'not an address',
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '0.0.0.0',
+    '100.64.0.1',
+    '::1',
+    '::',
+    'fe80::1',
+    'fe80::1%eth0',
+    'fc00::1',
+    'fd12:3456::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:a9fe:a9fe',
+    '64:ff9b::a9fe:a9fe',
+    '2002:a00:1::1',
+    'ff02::1',
+    'not an address',
   ];
   for (const address of inside) t.notOk(isPublicAddress(address), address);
 });

@@ -53,7 +53,11 @@ t.test('ai_generate_image over /ws', async (t) => {
 
     const late = await joined(server, bob, roomId);
     t.teardown(() => late.sock.close());
-    t.same(late.state.drawings.map((d: any) => d.id), [before.drawing.id, done.drawing.id], 'a late joiner sees the picture');
+    t.same(
+      late.state.drawings.map((d: any) => d.id),
+      [before.drawing.id, done.drawing.id],
+      'a late joiner sees the picture',
+    );
   });
 
   t.test('a url answer works the same way', async (t) => {
@@ -67,10 +71,34 @@ t.test('ai_generate_image over /ws', async (t) => {
   });
 
   const failures: Array<[string, () => void, string]> = [
-    ['moderation refusal', () => { fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Rejected by the safety system.' }; }, 'moderation_blocked'],
-    ['provider 500', () => { fake.images.fail = { status: 500 }; }, 'ai_failed'],
-    ['provider 429', () => { fake.images.fail = { status: 429 }; }, 'ai_rate_limited'],
-    ['provider silent past OPENAI_TIMEOUT', () => { fake.images.hang = true; }, 'ai_timeout'],
+    [
+      'moderation refusal',
+      () => {
+        fake.images.fail = { status: 400, code: 'moderation_blocked', message: 'Rejected by the safety system.' };
+      },
+      'moderation_blocked',
+    ],
+    [
+      'provider 500',
+      () => {
+        fake.images.fail = { status: 500 };
+      },
+      'ai_failed',
+    ],
+    [
+      'provider 429',
+      () => {
+        fake.images.fail = { status: 429 };
+      },
+      'ai_rate_limited',
+    ],
+    [
+      'provider silent past OPENAI_TIMEOUT',
+      () => {
+        fake.images.hang = true;
+      },
+      'ai_timeout',
+    ],
   ];
   for (const [what, arrange, code] of failures) {
     t.test(`${what} → ai_message error ${code}, and the room carries on`, async (t) => {

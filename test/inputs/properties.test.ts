@@ -27,13 +27,19 @@ const badText = fc.oneof(
   fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\udc00\ud800', `${'\u0000'.repeat(3)}`),
   fc.tuple(fc.string(), fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc01'), fc.string()).map(([a, b, c]) => a + b + c),
 );
-const hostileText = fc.oneof(badText, fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('', ' ', 'x'.repeat(5000), '../../etc', '<script>', 'constructor', '__proto__'));
+const hostileText = fc.oneof(
+  badText,
+  fc.string({ maxLength: 80 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('', ' ', 'x'.repeat(5000), '../../etc', '<script>', 'constructor', '__proto__'),
+);
 const hostileNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(HUGE, -0, 2 ** 31, 2 ** 53 + 1, 1e6 + 1, -1e6 - 1));
 const hostileLeaf = fc.oneof(hostileText, hostileNumber, fc.boolean(), fc.constant(null));
 const hostile = fc.oneof(hostileLeaf, fc.array(hostileLeaf, { maxLength: 4 }), fc.dictionary(hostileText, hostileLeaf, { maxKeys: 3 }));
 
 /** Whether a generated value holds text or a number no server may take (the oracle for invalid_message / 400). */
 function unstorable(value: unknown): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
   if (typeof value === 'string') return value === HUGE || /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
   if (Array.isArray(value)) return value.some(unstorable);
   if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => unstorable(k) || unstorable(v));
@@ -104,7 +110,18 @@ t.test('whiteboard socket: every message type with hostile values', async (t) =>
   const roomId = await createRoom(server, user);
   const { sock } = await joined(server, user, roomId);
   t.teardown(() => sock.close());
-  const documented = new Set(['bad_json', 'invalid_message', 'unknown_type', 'binary_not_supported', 'not_in_room', 'room_not_found', 'forbidden', 'rate_limited', 'room_full', 'ai_busy']);
+  const documented = new Set([
+    'bad_json',
+    'invalid_message',
+    'unknown_type',
+    'binary_not_supported',
+    'not_in_room',
+    'room_not_found',
+    'forbidden',
+    'rate_limited',
+    'room_full',
+    'ai_busy',
+  ]);
   const room = field(fc.constant(roomId));
   const coord = field(fc.integer({ min: -1000, max: 1000 }));
   const text = field(fc.string({ maxLength: 20 }));
@@ -145,10 +162,25 @@ t.test('tutor socket: every frame kind with hostile values', async (t) => {
   fake.chat.chunks = ['Hi.'];
   const sock = await openChat(server, 1, await newLearner(server));
   t.teardown(() => sock.close());
-  const documented = new Set(['bad_json', 'invalid_message', 'bad_audio', 'no_speech', 'busy', 'rate_limited', 'not_found', 'ai_unavailable', 'ai_timeout', 'ai_rate_limited', 'ai_failed']);
+  const documented = new Set([
+    'bad_json',
+    'invalid_message',
+    'bad_audio',
+    'no_speech',
+    'busy',
+    'rate_limited',
+    'not_found',
+    'ai_unavailable',
+    'ai_timeout',
+    'ai_rate_limited',
+    'ai_failed',
+  ]);
   const kinds: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     data: frame({}, { data: field(fc.string({ minLength: 1, maxLength: 30 })), speak: field(fc.boolean()) }).map((m) => ({ data: 'q', ...m })),
-    audio: frame({}, { audio: field(fc.constantFrom('data:audio/wav;base64,AAAA', 'data:audio/constructor;base64,AAAA', 'data:audio/webm;base64,!!')), speak: field(fc.boolean()) }).map((m) => ({ audio: '', ...m })),
+    audio: frame(
+      {},
+      { audio: field(fc.constantFrom('data:audio/wav;base64,AAAA', 'data:audio/constructor;base64,AAAA', 'data:audio/webm;base64,!!')), speak: field(fc.boolean()) },
+    ).map((m) => ({ audio: '', ...m })),
     ping: frame({ command: 'ping' }, {}),
     stop: frame({ command: 'stop' }, {}),
     'thumb-up': frame({ command: 'thumb-up' }, { responseId: field(fc.uuid()) }),
@@ -184,19 +216,23 @@ t.test('REST: every body, query and path with hostile values', async (t) => {
     ['get room', field(fc.constant(roomId)).map((id) => ['GET', `/api/v1/rooms/${segment(id)}/`, { path: asText(id) }])],
     [
       'drawings',
-      fc.tuple(field(fc.constant(roomId)), fc.option(queryValue), fc.option(queryValue)).map(([id, after, limit]) => [
-        'GET',
-        `/api/v1/rooms/${segment(id)}/drawings/?${after === null ? '' : `after=${segment(after)}&`}${limit === null ? '' : `limit=${segment(limit)}`}`,
-        { path: asText(id), after: after === null ? null : asText(after), limit: limit === null ? null : asText(limit) },
-      ]),
+      fc
+        .tuple(field(fc.constant(roomId)), fc.option(queryValue), fc.option(queryValue))
+        .map(([id, after, limit]) => [
+          'GET',
+          `/api/v1/rooms/${segment(id)}/drawings/?${after === null ? '' : `after=${segment(after)}&`}${limit === null ? '' : `limit=${segment(limit)}`}`,
+          { path: asText(id), after: after === null ? null : asText(after), limit: limit === null ? null : asText(limit) },
+        ]),
     ],
     [
       'chat history',
-      fc.tuple(field(fc.constantFrom('1', 'general')), fc.option(queryValue), fc.option(queryValue)).map(([id, before, limit]) => [
-        'GET',
-        `/api/v1/chat/history/${segment(id)}/?${before === null ? '' : `before=${segment(before)}&`}${limit === null ? '' : `limit=${segment(limit)}`}`,
-        { path: asText(id), before: before === null ? null : asText(before), limit: limit === null ? null : asText(limit) },
-      ]),
+      fc
+        .tuple(field(fc.constantFrom('1', 'general')), fc.option(queryValue), fc.option(queryValue))
+        .map(([id, before, limit]) => [
+          'GET',
+          `/api/v1/chat/history/${segment(id)}/?${before === null ? '' : `before=${segment(before)}&`}${limit === null ? '' : `limit=${segment(limit)}`}`,
+          { path: asText(id), before: before === null ? null : asText(before), limit: limit === null ? null : asText(limit) },
+        ]),
     ],
   ];
   for (const [name, arbitrary] of routes) {

@@ -18,7 +18,10 @@ t.test("tutor: a provider's Retry-After does not override our deadline", async (
     sock.send({ data: 'Are you there?' });
     // Well before the provider's 20 s: without the deadline the SDK sleeps 20 s, then asks again.
     const frames = await turnFrames(sock, undefined, 15_000);
-    t.same(frames.map((f) => f.code ?? f.type), ['ai_rate_limited', 'completed']);
+    t.same(
+      frames.map((f) => f.code ?? f.type),
+      ['ai_rate_limited', 'completed'],
+    );
     t.equal(fake.requestsTo('/chat/completions').length, 1);
   });
 
@@ -27,7 +30,10 @@ t.test("tutor: a provider's Retry-After does not override our deadline", async (
     sock.send({ data: 'Again?' });
     const frames = await turnFrames(sock, undefined, 15_000);
     t.equal(frames.at(-1).message, 'completed.');
-    t.ok(frames.some((f) => f.type === 'delta'), 'the retried request answered');
+    t.ok(
+      frames.some((f) => f.type === 'delta'),
+      'the retried request answered',
+    );
     t.equal(fake.requestsTo('/chat/completions').length, 2);
   });
 });

@@ -18,7 +18,7 @@ t.test('whiteboard: text that is not well-formed Unicode or holds NUL is refused
     line(roomId, { clientRef: 'ok', text: 'a\u0000b' }),
     line(roomId, { clientRef: 'ok', unknownExtra: 'x\u0000' }),
     { type: 'join_room', roomId: `${roomId}\u0000` },
-    { type: 'cursor', roomId, x: 1, y: 2, ['\ud800']: 1 },
+    { type: 'cursor', roomId, x: 1, y: 2, '\ud800': 1 },
   ]) {
     sock.send(frame);
     const err = await sock.next('error');
@@ -42,7 +42,13 @@ t.test('tutor: a question with NUL or a lone surrogate is refused before it reac
   const s = await newLearner(server);
   const sock = await openChat(server, 1, s);
   t.teardown(() => sock.close());
-  for (const frame of [{ data: 'a\u0000b' }, { data: 'a\ud800b' }, { audio: 'data:audio/wav;base64,\u0000' }, { command: 'thumb-up', responseId: 'x\udfff' }, { data: 'hi', extra: '\u0000' }]) {
+  for (const frame of [
+    { data: 'a\u0000b' },
+    { data: 'a\ud800b' },
+    { audio: 'data:audio/wav;base64,\u0000' },
+    { command: 'thumb-up', responseId: 'x\udfff' },
+    { data: 'hi', extra: '\u0000' },
+  ]) {
     sock.send(frame);
     const err = await sock.next('error');
     t.equal(err.code, 'invalid_message', JSON.stringify(frame));

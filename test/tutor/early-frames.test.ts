@@ -27,8 +27,7 @@ function holdAuthentication(t: Test) {
 }
 
 /** The close, or 'still open' when none came: the short wait only proves that no close arrived. */
-const closeOf = (sock: TestSocket, ms = 1500) =>
-  Promise.race([sock.closed, new Promise<string>((r) => setTimeout(() => r('still open'), ms))]);
+const closeOf = (sock: TestSocket, ms = 1500) => Promise.race([sock.closed, new Promise<string>((r) => setTimeout(() => r('still open'), ms))]);
 
 const padded = (bytes: number, fields: object) => {
   const head = JSON.stringify({ ...fields, pad: '' });

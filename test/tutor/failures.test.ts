@@ -27,11 +27,21 @@ t.test('stop mid-stream aborts the provider request and completes the turn once,
   t.equal(req.aborted, true, 'the provider request was aborted');
   await pause(400);
   const after = sock.drain((m) => m.id === first.id);
-  t.same(after.filter((m) => m.type === 'completed'), [], 'exactly one completed.');
+  t.same(
+    after.filter((m) => m.type === 'completed'),
+    [],
+    'exactly one completed.',
+  );
   t.same(after, [], 'nothing of the turn after completed.');
 
   const stored = await history(s, 4);
-  t.same(stored.map((m: any) => [m.role, m.status]), [['assistant', 'stopped'], ['user', 'stopped']]);
+  t.same(
+    stored.map((m: any) => [m.role, m.status]),
+    [
+      ['assistant', 'stopped'],
+      ['user', 'stopped'],
+    ],
+  );
   t.match(stored[0].content, /^The/);
   t.notMatch(stored[0].content, /and on\./);
   t.equal(stored[0].responseId, first.id);
@@ -46,7 +56,10 @@ t.test('stop before the first byte aborts the waiting request', async (t) => {
   const req = await fake.waitForRequest('/chat/completions');
   sock.send({ command: 'stop' });
   const frames = await turnFrames(sock);
-  t.same(frames.map((f) => f.type), ['completed']);
+  t.same(
+    frames.map((f) => f.type),
+    ['completed'],
+  );
   await fake.waitForClose(req);
   t.equal(req.aborted, true);
   sock.send({ command: 'stop' }); // nothing running: harmless
@@ -71,14 +84,20 @@ for (const c of providerCases) {
     sock.send({ data: 'Why?' });
     const frames = await turnFrames(sock);
     const id = frames[0].id;
-    t.same(frames.filter((f) => f.type === 'delta').map((f) => f.message), c.deltas);
+    t.same(
+      frames.filter((f) => f.type === 'delta').map((f) => f.message),
+      c.deltas,
+    );
     const error = frames.find((f) => f.type === 'error');
     t.match(error, { type: 'error', error: true, code: c.code, id, message: String });
     t.notMatch(error.message, /Slow down|Fake OpenAI/, 'provider text is not passed through');
     t.same(frames.at(-1), { type: 'completed', error: false, message: 'completed.', id });
     t.equal(frames.filter((f) => f.type === 'completed').length, 1);
     const stored = await history(s, 5);
-    t.same(stored.map((m: any) => m.status), ['failed', 'failed']);
+    t.same(
+      stored.map((m: any) => m.status),
+      ['failed', 'failed'],
+    );
     t.equal(stored[0].content, c.deltas.join(''), 'the partial answer is kept');
 
     fake.reset();
@@ -122,7 +141,13 @@ t.test('closing the socket stops the running answer and stores it', async (t) =>
     stored = await history(s, 7);
     if (stored.length === 0) await pause(20);
   }
-  t.same(stored.map((m: any) => [m.role, m.status, m.content]), [['assistant', 'stopped', 'Part one.'], ['user', 'stopped', 'Long one']]);
+  t.same(
+    stored.map((m: any) => [m.role, m.status, m.content]),
+    [
+      ['assistant', 'stopped', 'Part one.'],
+      ['user', 'stopped', 'Long one'],
+    ],
+  );
 });
 
 t.test('shutdown closes with 1001 and still stores the answer being streamed', async (t) => {
@@ -139,7 +164,13 @@ t.test('shutdown closes with 1001 and still stores the answer being streamed', a
 
   const second = await startServer(t, { database });
   const stored = (await request(second, 'GET', '/api/v1/chat/history/8/', { token: s.access })).body.results;
-  t.same(stored.map((m: any) => [m.role, m.status, m.content]), [['assistant', 'stopped', 'Half an answer.'], ['user', 'stopped', 'Shut down now']]);
+  t.same(
+    stored.map((m: any) => [m.role, m.status, m.content]),
+    [
+      ['assistant', 'stopped', 'Half an answer.'],
+      ['user', 'stopped', 'Shut down now'],
+    ],
+  );
 });
 
 t.test('20 questions per user per minute across sockets (rate_limited), window slides', async (t) => {
@@ -155,7 +186,13 @@ t.test('20 questions per user per minute across sockets (rate_limited), window s
   }
   b.send({ data: 'one too many' });
   const frames = await turnFrames(b);
-  t.same(frames.map((f) => [f.type, f.code]), [['error', 'rate_limited'], ['completed', undefined]]);
+  t.same(
+    frames.map((f) => [f.type, f.code]),
+    [
+      ['error', 'rate_limited'],
+      ['completed', undefined],
+    ],
+  );
   t.equal(world.fake.requestsTo('/chat/completions').length, 3);
 
   const other = await newUser(world.server);

@@ -9,8 +9,13 @@ t.test('a context loaded while a turn is being stored holds that turn once', asy
   const { user } = await newUser(server, 'history');
   const history = new TutorHistory(server.app.db, server.app.clock, 20);
   const turn = (n: number): StoredTurn => ({
-    userId: user.id, grammarId: null, turnId: `00000000-0000-4000-8000-00000000000${n}`,
-    question: `question ${n}`, answer: `answer ${n}`, status: 'completed', askedAt: server.app.clock.now(),
+    userId: user.id,
+    grammarId: null,
+    turnId: `00000000-0000-4000-8000-00000000000${n}`,
+    question: `question ${n}`,
+    answer: `answer ${n}`,
+    status: 'completed',
+    askedAt: server.app.clock.now(),
   });
   await history.save(turn(1));
   // Nothing cached yet: this load runs while the insert is in flight (on one connection it runs right
@@ -19,10 +24,21 @@ t.test('a context loaded while a turn is being stored holds that turn once', asy
   const loading = history.context(user.id, null);
   await saving;
   const expected = ['question 1', 'answer 1', 'question 2', 'answer 2'];
-  t.same((await loading).map((m) => m.content), expected);
-  t.same((await history.context(user.id, null)).map((m) => m.content), expected, 'the cached context too');
+  t.same(
+    (await loading).map((m) => m.content),
+    expected,
+  );
+  t.same(
+    (await history.context(user.id, null)).map((m) => m.content),
+    expected,
+    'the cached context too',
+  );
   t.same(Object.keys((await history.context(user.id, null))[0]!).sort(), ['content', 'role'], 'only what the model reads');
 
   await history.save(turn(3));
-  t.same((await history.context(user.id, null)).map((m) => m.content), [...expected, 'question 3', 'answer 3'], 'later turns are still appended');
+  t.same(
+    (await history.context(user.id, null)).map((m) => m.content),
+    [...expected, 'question 3', 'answer 3'],
+    'later turns are still appended',
+  );
 });

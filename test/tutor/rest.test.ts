@@ -9,7 +9,11 @@ t.test('grammar topics: list without auth (≥12 seeded), detail, 404', async (t
   t.equal(list.status, 200);
   const topics = list.body.results;
   t.ok(topics.length >= 12, `${topics.length} topics`);
-  for (const title of ['Present perfect', 'Past perfect', 'Conditionals', 'Articles']) t.ok(topics.some((x: any) => x.title === title), title);
+  for (const title of ['Present perfect', 'Past perfect', 'Conditionals', 'Articles'])
+    t.ok(
+      topics.some((x: any) => x.title === title),
+      title,
+    );
   for (const topic of topics) {
     t.same(Object.keys(topic).sort(), ['description', 'id', 'title']);
     t.ok(topic.description.length > 40, `${topic.title} has a useful description`);
@@ -49,19 +53,31 @@ t.test('history: own messages newest first, paged; delete only own', async (t) =
 
   const page1 = await request(server, 'GET', '/api/v1/chat/history/1/?limit=4', { token: alice.access });
   t.equal(page1.status, 200);
-  t.same(page1.body.results.map((m: any) => m.content), ['answer 2', 'question 2', 'answer 1', 'question 1']);
+  t.same(
+    page1.body.results.map((m: any) => m.content),
+    ['answer 2', 'question 2', 'answer 1', 'question 1'],
+  );
   t.match(page1.body.results[0], { role: 'assistant', status: 'completed', feedback: null, grammarId: 1, responseId: ids[2] });
   t.match(page1.body.results[1], { role: 'user', responseId: ids[2] });
   t.ok(!Number.isNaN(Date.parse(page1.body.results[0].createdAt)));
   t.type(page1.body.nextCursor, 'number');
   const page2 = await request(server, 'GET', `/api/v1/chat/history/1/?limit=4&before=${page1.body.nextCursor}`, { token: alice.access });
-  t.same(page2.body.results.map((m: any) => m.content), ['answer 0', 'question 0']);
+  t.same(
+    page2.body.results.map((m: any) => m.content),
+    ['answer 0', 'question 0'],
+  );
   t.equal(page2.body.nextCursor, null);
   t.equal((await request(server, 'GET', '/api/v1/chat/history/1/?limit=101', { token: alice.access })).status, 400);
   t.equal((await request(server, 'GET', '/api/v1/chat/history/1/?before=x', { token: alice.access })).status, 400);
 
   const general = await request(server, 'GET', '/api/v1/chat/history/general/', { token: alice.access });
-  t.same(general.body.results.map((m: any) => [m.content, m.grammarId]), [['answer 2', null], ['general question', null]]);
+  t.same(
+    general.body.results.map((m: any) => [m.content, m.grammarId]),
+    [
+      ['answer 2', null],
+      ['general question', null],
+    ],
+  );
 
   const del = await request(server, 'DELETE', '/api/v1/chat/history/1', { token: alice.access });
   t.equal(del.status, 204);

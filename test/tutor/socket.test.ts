@@ -15,7 +15,13 @@ t.test('a question streams deltas in order, then exactly one completed. with the
   t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a random UUID, not a timestamp');
   t.same(
     frames.map((f) => [f.type, f.message]),
-    [['delta', 'Hello'], ['delta', ' there'], ['delta', '. How'], ['delta', ' can I help?'], ['completed', 'completed.']],
+    [
+      ['delta', 'Hello'],
+      ['delta', ' there'],
+      ['delta', '. How'],
+      ['delta', ' can I help?'],
+      ['completed', 'completed.'],
+    ],
   );
   for (const f of frames) t.same({ id: f.id, error: f.error }, { id, error: false });
   await pause(50);
@@ -35,7 +41,11 @@ t.test('deltas are relayed as the model produces them, not buffered', async (t) 
   sock.send({ data: 'Count' });
   const first = await sock.next('delta');
   t.equal(first.message, 'One');
-  t.same(sock.drain((m) => m.type === 'completed'), [], 'the first piece arrives while the model is still writing');
+  t.same(
+    sock.drain((m) => m.type === 'completed'),
+    [],
+    'the first piece arrives while the model is still writing',
+  );
   await turnFrames(sock, first.id);
 });
 
@@ -109,7 +119,10 @@ t.test('bad token: accepted then closed 4001; Bearer header works', async (t) =>
   await header.opened;
   header.send({ command: 'ping' });
   t.same(await header.next('pong'), { type: 'pong', error: false, message: 'pong' });
-  t.notOk(server.logs.raw.some((l) => l.includes(s.access)), 'the token never reaches the log');
+  t.notOk(
+    server.logs.raw.some((l) => l.includes(s.access)),
+    'the token never reaches the log',
+  );
 });
 
 t.test('frames sent right after opening are not lost', async (t) => {
@@ -137,7 +150,18 @@ t.test('bad JSON and unknown shapes get error frames; the socket stays open', as
   t.match(logged, /not valid JSON/);
   t.notMatch(logged, /secret question/, 'the content is not logged');
 
-  for (const bad of [[], 'text', { hello: 1 }, { data: '' }, { data: '   ' }, { data: 'x'.repeat(4001) }, { data: 5 }, { command: 'dance' }, { command: 'thumb-up' }, { audio: 7 }]) {
+  for (const bad of [
+    [],
+    'text',
+    { hello: 1 },
+    { data: '' },
+    { data: '   ' },
+    { data: 'x'.repeat(4001) },
+    { data: 5 },
+    { command: 'dance' },
+    { command: 'thumb-up' },
+    { audio: 7 },
+  ]) {
     sock.send(JSON.stringify(bad));
     const err = await sock.next('error');
     t.equal(err.code, 'invalid_message', JSON.stringify(bad).slice(0, 40));
@@ -150,7 +174,7 @@ t.test('bad JSON and unknown shapes get error frames; the socket stays open', as
   t.equal(fake.requestsTo('/chat/completions').length, 1, 'nothing invalid reached the provider');
 });
 
-t.test('feedback is stored on the user\'s own answer and acknowledged', async (t) => {
+t.test("feedback is stored on the user's own answer and acknowledged", async (t) => {
   const s = await newUser(server);
   const other = await newUser(server);
   const sock = await openChat(server, 3, s);

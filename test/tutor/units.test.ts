@@ -38,7 +38,7 @@ t.test('audio data URLs: type, base64, size', async (t) => {
     try {
       decodeAudioDataUrl(url, max);
     } catch (err) {
-      return err instanceof TutorError ? err.code + ': ' + err.message : String(err);
+      return err instanceof TutorError ? `${err.code}: ${err.message}` : String(err);
     }
     return 'accepted';
   };
@@ -64,6 +64,6 @@ t.test('client frames', async (t) => {
   t.match(err('nope'), /^bad_json/);
   t.match(err('{"data":"Hi","speak":"yes"}'), /^invalid_message: speak/);
   t.match(err('{"command":"thumb-up","responseId":""}'), /^invalid_message: responseId/);
-  t.match(err('{"command":"thumb-up","responseId":"' + 'x'.repeat(65) + '"}'), /^invalid_message: responseId/);
+  t.match(err(`{"command":"thumb-up","responseId":"${'x'.repeat(65)}"}`), /^invalid_message: responseId/);
   t.match(err('null'), /^invalid_message/);
 });

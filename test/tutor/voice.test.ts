@@ -17,7 +17,10 @@ t.test('a spoken question is transcribed, shown, then answered as if typed', asy
   const frames = await turnFrames(sock);
   const id = frames[0].id;
   t.same(frames[0], { type: 'transcription', error: false, audio_text: 'How do I use "since"?', id });
-  t.same(frames.slice(1).map((f) => f.type), ['delta', 'delta', 'delta', 'delta', 'completed']);
+  t.same(
+    frames.slice(1).map((f) => f.type),
+    ['delta', 'delta', 'delta', 'delta', 'completed'],
+  );
 
   const upload = fake.requestsTo('/audio/transcriptions')[0]!.body as any;
   t.same(upload.fields, { model: 'gpt-4o-mini-transcribe' });
@@ -26,10 +29,21 @@ t.test('a spoken question is transcribed, shown, then answered as if typed', asy
   t.same(chat.messages.at(-1), { role: 'user', content: 'How do I use "since"?' });
 
   const stored = (await request(server, 'GET', '/api/v1/chat/history/1/', { token: s.access })).body.results;
-  t.same(stored.map((m: any) => m.content), ['Hello there. How can I help?', 'How do I use "since"?'], 'the transcript is stored, never the audio');
+  t.same(
+    stored.map((m: any) => m.content),
+    ['Hello there. How can I help?', 'How do I use "since"?'],
+    'the transcript is stored, never the audio',
+  );
 
   // Browsers' MediaRecorder adds codec parameters; other accepted formats map to their file names.
-  for (const [type, file] of [['audio/webm;codecs=opus', 'question.webm'], ['audio/mpeg', 'question.mp3'], ['audio/mp4', 'question.mp4'], ['audio/ogg', 'question.ogg'], ['audio/flac', 'question.flac'], ['audio/x-m4a', 'question.m4a']]) {
+  for (const [type, file] of [
+    ['audio/webm;codecs=opus', 'question.webm'],
+    ['audio/mpeg', 'question.mp3'],
+    ['audio/mp4', 'question.mp4'],
+    ['audio/ogg', 'question.ogg'],
+    ['audio/flac', 'question.flac'],
+    ['audio/x-m4a', 'question.m4a'],
+  ]) {
     sock.send({ audio: dataUrl(type!, WAV) });
     await turnFrames(sock);
     t.equal((fake.requestsTo('/audio/transcriptions').at(-1)!.body as any).files[0].filename, file, type!);
@@ -52,11 +66,21 @@ t.test('bad audio is refused before anything reaches the provider', async (t) =>
   for (const [name, audio] of Object.entries(cases)) {
     sock.send({ audio, speak: true });
     const frames = await turnFrames(sock);
-    t.same(frames.map((f) => [f.type, f.code]), [['error', 'bad_audio'], ['completed', undefined]], name);
+    t.same(
+      frames.map((f) => [f.type, f.code]),
+      [
+        ['error', 'bad_audio'],
+        ['completed', undefined],
+      ],
+      name,
+    );
     t.type(frames[0].message, 'string');
   }
   sock.send({ audio: dataUrl('audio/wav', Buffer.alloc(4096, 1)) });
-  t.notOk((await turnFrames(sock)).some((f) => f.type === 'error'), 'exactly the limit is accepted');
+  t.notOk(
+    (await turnFrames(sock)).some((f) => f.type === 'error'),
+    'exactly the limit is accepted',
+  );
   t.equal(fake.requestsTo('/audio/transcriptions').length, 1, 'only the valid recording was uploaded');
   t.equal(fake.requestsTo('/chat/completions').length, 1);
 });
@@ -68,13 +92,22 @@ t.test('silence → no_speech; transcription failures map like chat ones', async
   fake.transcription.text = '   ';
   sock.send({ audio: dataUrl('audio/webm', WAV) });
   let frames = await turnFrames(sock);
-  t.same(frames.map((f) => [f.type, f.code]), [['error', 'no_speech'], ['completed', undefined]]);
+  t.same(
+    frames.map((f) => [f.type, f.code]),
+    [
+      ['error', 'no_speech'],
+      ['completed', undefined],
+    ],
+  );
 
   fake.transcription.text = 'ok';
   fake.transcription.fail = { status: 429 };
   sock.send({ audio: dataUrl('audio/webm', WAV) });
   frames = await turnFrames(sock);
-  t.same(frames.map((f) => f.code ?? f.type), ['ai_rate_limited', 'completed']);
+  t.same(
+    frames.map((f) => f.code ?? f.type),
+    ['ai_rate_limited', 'completed'],
+  );
   t.equal(fake.requestsTo('/chat/completions').length, 0, 'nothing was asked of the model');
 });
 
@@ -88,7 +121,10 @@ t.test('speak:true: audio per sentence, in order, the first before the text ends
   sock.send({ data: 'Explain', speak: true });
   const frames = await turnFrames(sock, undefined, 10_000);
   const audio = frames.filter((f) => f.type === 'audio');
-  t.same(audio.map((f) => f.index), [0, 1, 2, 3]);
+  t.same(
+    audio.map((f) => f.index),
+    [0, 1, 2, 3],
+  );
   t.same(
     audio.map((f) => Buffer.from(f.audio, 'base64').toString()),
     ['MP3:The present perfect links past and now.', 'MP3:It uses have or has.', 'MP3:Mr. Smith has left!', 'MP3:Done'],
@@ -112,8 +148,17 @@ t.test('without speak there is no audio; a speech failure is reported but the an
   fake.speech.fail = { status: 500 };
   sock.send({ data: 'Speak', speak: true });
   const frames = await turnFrames(sock);
-  t.same(frames.filter((f) => f.type === 'delta').map((f) => f.message).join(''), 'Hello there. How can I help?');
-  t.match(frames.find((f) => f.type === 'error'), { code: 'ai_failed', id: frames[0].id });
+  t.same(
+    frames
+      .filter((f) => f.type === 'delta')
+      .map((f) => f.message)
+      .join(''),
+    'Hello there. How can I help?',
+  );
+  t.match(
+    frames.find((f) => f.type === 'error'),
+    { code: 'ai_failed', id: frames[0].id },
+  );
   t.notOk(frames.some((f) => f.type === 'audio'));
   const stored = (await request(server, 'GET', '/api/v1/chat/history/1/', { token: s.access })).body.results;
   t.equal(stored[0].status, 'completed');
@@ -133,7 +178,10 @@ t.test('stop while speaking: no audio after completed.', async (t) => {
   await fake.waitForClose(speech);
   t.equal(speech.aborted, true, 'pending speech requests are aborted too');
   await pause(400);
-  t.same(sock.drain((m) => m.type === 'audio'), []);
+  t.same(
+    sock.drain((m) => m.type === 'audio'),
+    [],
+  );
 });
 
 t.test('a long spoken answer keeps at most 3 speech requests in flight, audio still in order', async (t) => {
@@ -149,7 +197,10 @@ t.test('a long spoken answer keeps at most 3 speech requests in flight, audio st
   const watching = (async () => {
     for (let k = 1; k <= words.length; k++) {
       const arrived = await fake.waitForRequest('/audio/speech', k, 5000);
-      void fake.waitForClose(arrived, 5000).then(() => closed.add(arrived), () => {});
+      void fake.waitForClose(arrived, 5000).then(
+        () => closed.add(arrived),
+        () => {},
+      );
       most = Math.max(most, fake.requestsTo('/audio/speech').filter((r) => !closed.has(r)).length);
     }
   })();
@@ -159,8 +210,14 @@ t.test('a long spoken answer keeps at most 3 speech requests in flight, audio st
   t.ok(most <= 3, `at most 3 speech requests at once (saw ${most})`);
   t.ok(most >= 2, `they still run side by side (saw ${most})`);
   const audio = frames.filter((f) => f.type === 'audio');
-  t.same(audio.map((f) => f.index), words.map((_, i) => i));
-  t.same(audio.map((f) => Buffer.from(f.audio, 'base64').toString()), words.map((w) => `MP3:${w}.`));
+  t.same(
+    audio.map((f) => f.index),
+    words.map((_, i) => i),
+  );
+  t.same(
+    audio.map((f) => Buffer.from(f.audio, 'base64').toString()),
+    words.map((w) => `MP3:${w}.`),
+  );
 });
 
 t.test('a failed turn aborts its speech requests and drops the queued ones', async (t) => {
@@ -173,14 +230,20 @@ t.test('a failed turn aborts its speech requests and drops the queued ones', asy
   fake.speech.hang = true;
   sock.send({ data: 'Count', speak: true });
   const frames = await turnFrames(sock, undefined, 5000);
-  t.ok(frames.some((f) => f.type === 'error'), 'the turn failed');
+  t.ok(
+    frames.some((f) => f.type === 'error'),
+    'the turn failed',
+  );
   const speech = fake.requestsTo('/audio/speech');
   t.equal(speech.length, 3, 'three sentences reached the provider, the other three waited');
   // Well under OPENAI_TIMEOUT (2s): the server aborted them, the SDK's timeout did not.
   for (const r of speech) t.equal((await fake.waitForClose(r, 1000)).aborted, true, 'in-flight speech aborted');
   await pause(200);
   t.equal(fake.requestsTo('/audio/speech').length, 3, 'the queued sentences were never requested');
-  t.same(sock.drain((m) => m.type === 'audio'), []);
+  t.same(
+    sock.drain((m) => m.type === 'audio'),
+    [],
+  );
 });
 
 // The tutor allows 8 MiB of audio while /ws keeps its 512 KiB frame limit on the same ws server.

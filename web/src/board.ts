@@ -54,7 +54,13 @@ export function boardView(root: HTMLElement, idOrSlug: string): () => void {
   const prompt = h('input', { id: 'picture-prompt', type: 'text', maxlength: 1000, required: true });
   const pictureForm = h(
     'form',
-    { class: 'picture', onsubmit: (ev: SubmitEvent) => (ev.preventDefault(), generate()) },
+    {
+      class: 'picture',
+      onsubmit: (ev: SubmitEvent) => {
+        ev.preventDefault();
+        generate();
+      },
+    },
     h('label', { for: 'picture-prompt' }, 'Picture prompt'),
     prompt,
     h('button', { type: 'submit' }, 'Generate picture'),
@@ -84,7 +90,9 @@ export function boardView(root: HTMLElement, idOrSlug: string): () => void {
 
   function setTool(t: Tool): void {
     tool = t;
-    toolButtons.forEach((b, i) => b.setAttribute('aria-pressed', String(TOOLS[i]![0] === t)));
+    toolButtons.forEach((b, i) => {
+      b.setAttribute('aria-pressed', String(TOOLS[i]![0] === t));
+    });
     canvas.dataset.tool = t;
     if (t !== 'select') select(null);
   }
@@ -277,7 +285,11 @@ export function boardView(root: HTMLElement, idOrSlug: string): () => void {
     if (shape) commit(shape);
   };
   canvas.addEventListener('pointerup', finish);
-  canvas.addEventListener('pointercancel', () => ((gesture = null), (draft = null), schedule()));
+  canvas.addEventListener('pointercancel', () => {
+    gesture = null;
+    draft = null;
+    schedule();
+  });
   canvas.addEventListener(
     'wheel',
     (ev) => {
@@ -340,7 +352,10 @@ export function boardView(root: HTMLElement, idOrSlug: string): () => void {
     c.p = { x, y };
     clearTimeout(c.timer);
     const entry = c;
-    entry.timer = setTimeout(() => (entry.el.remove(), cursors.delete(userId)), 10_000);
+    entry.timer = setTimeout(() => {
+      entry.el.remove();
+      cursors.delete(userId);
+    }, 10_000);
     placeCursor(c.el, c.p);
   });
   client.on('ai', (m) => {

@@ -29,7 +29,10 @@ class Speaker {
 
   private next(): void {
     const src = this.queue.shift();
-    if (!src) return void (this.playing = null);
+    if (!src) {
+      this.playing = null;
+      return;
+    }
     const audio = new Audio(src);
     this.playing = audio;
     const advance = () => this.playing === audio && this.next();
@@ -65,7 +68,13 @@ export function tutorView(root: HTMLElement, grammarId: string): () => void {
       log,
       h(
         'form',
-        { class: 'ask', onsubmit: (ev: SubmitEvent) => (ev.preventDefault(), askTyped()) },
+        {
+          class: 'ask',
+          onsubmit: (ev: SubmitEvent) => {
+            ev.preventDefault();
+            askTyped();
+          },
+        },
         h('label', { for: 'question' }, 'Question'),
         question,
         h('button', { type: 'submit' }, 'Ask'),
@@ -137,7 +146,7 @@ export function tutorView(root: HTMLElement, grammarId: string): () => void {
       recorder = new MediaRecorder(stream);
       recorder.addEventListener('dataavailable', (ev) => chunks.push(ev.data));
       recorder.addEventListener('stop', () => {
-        stream.getTracks().forEach((t) => t.stop());
+        for (const t of stream.getTracks()) t.stop();
         recorder = null;
         record.setAttribute('aria-pressed', 'false');
         status.textContent = '';

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
-import { assertStartable, loadConfig, trustProxyOf, type Config } from './src/config.js';
+import { loadSettings } from './src/settings.js';
 import { systemClock, type Clock } from './src/clock.js';
 import { logSerializers, redactPaths } from './src/logging.js';
 import accountsPlugin from './plugins/accounts.js';
@@ -55,18 +55,17 @@ export type App = FastifyInstance;
 
 /** The one factory behind `npm start` and the tests. Throws ConfigError for a refused configuration. */
 export async function buildApp(options: BuildOptions = {}): Promise<App> {
-  const config: Config = loadConfig(options.dotenv, options.processEnv === false ? undefined : process.env, options.env);
-  assertStartable(config);
+  const settings = loadSettings(options.dotenv, options.processEnv === false ? undefined : process.env, options.env);
 
   const app = Fastify({
     logger: {
-      level: config.LOG_LEVEL,
+      level: settings.http.logLevel,
       redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: logSerializers,
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     // A hop count is valid at run time (proxy-addr), though the type omits it.
-    trustProxy: trustProxyOf(config) as boolean | string[],
+    trustProxy: settings.http.trustProxy as boolean | string[],
     routerOptions: { ignoreTrailingSlash: true },
     // A fresh embedded database runs initdb in its thread before the db plugin is ready: seconds, more on a busy machine.
     pluginTimeout: 120_000,
@@ -76,7 +75,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   app.decorate('clock', options.clock ?? systemClock);
   await app.register(errorsPlugin);
   await app.register(inputValuePlugin);
-  await app.register(envPlugin, { data: config });
+  await app.register(envPlugin, { data: settings });
   await app.register(dbPlugin, { schema: options.dbSchema, dropSchemaOnClose: options.dropSchemaOnClose, pgliteTemplate: options.pgliteTemplate });
   await app.register(redisPlugin);
   await app.register(jwtPlugin);

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     else app.log.info({ signal }, 'shutting down');
     await app.close();
   });
-  await app.listen({ host: app.config.HOST, port: app.config.PORT });
+  await app.listen({ host: app.settings.http.host, port: app.settings.http.port });
 }
 
 await main();

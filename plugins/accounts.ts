@@ -6,7 +6,6 @@ import { OtpService } from '../src/auth/otp-service.js';
 import { Sessions } from '../src/auth/sessions.js';
 import { TokenService } from '../src/auth/token-service.js';
 import type { Clock } from '../src/clock.js';
-import { durationMs } from '../src/config.js';
 import { AppError } from './errors.js';
 
 declare module 'fastify' {
@@ -24,15 +23,15 @@ declare module 'fastify' {
 /** The account services, built once from the database, the JWT signer, the mailer and the clock. */
 export default fp(
   async (app) => {
-    const c = app.config;
+    const { accessTtlMs, refreshTtlMs, otp: otpSettings } = app.settings.auth;
     const accounts = new Accounts(app.db, app.clock);
     const sessions = new Sessions(app.db, app.clock);
-    const tokens = new TokenService(app.db, app.clock, app.signAccess, { accessTtlMs: durationMs(c.ACCESS_TOKEN_TTL), refreshTtlMs: durationMs(c.REFRESH_TOKEN_TTL) }, sessions);
+    const tokens = new TokenService(app.db, app.clock, app.signAccess, { accessTtlMs, refreshTtlMs }, sessions);
     const otp = new OtpService(app.db, app.clock, app.otpHashKey, app.mailer, {
-      ttlMs: durationMs(c.OTP_TTL),
-      maxAttempts: c.OTP_MAX_ATTEMPTS,
-      cooldownMs: durationMs(c.OTP_COOLDOWN),
-      perAddressHourly: c.OTP_PER_ADDRESS_HOURLY,
+      ttlMs: otpSettings.ttlMs,
+      maxAttempts: otpSettings.maxAttempts,
+      cooldownMs: otpSettings.cooldownMs,
+      perAddressHourly: otpSettings.perAddressHourly,
     });
     app.decorate('accounts', accounts);
     app.decorate('tokens', tokens);

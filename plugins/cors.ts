@@ -1,11 +1,10 @@
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
-import { corsOriginsOf } from '../src/config.js';
 
 /** Cross-origin REST calls from the origins in CORS_ORIGINS; without it, no CORS headers at all. */
 export default fp(
   async (app) => {
-    const origins = corsOriginsOf(app.config);
+    const origins = app.settings.http.corsOrigins;
     if (origins.length === 0) return;
     await app.register(cors, {
       origin: origins,

@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import { sql, type Kysely } from 'kysely';
-import { durationMs, isProduction } from '../src/config.js';
 import { startupError } from '../src/db/startup-error.js';
 import { connectDatabase, migrateToLatest } from '../src/db/connect.js';
 import type { Database } from '../src/db/types.js';
@@ -26,13 +25,13 @@ export interface DbPluginOptions {
 /** Kysely on PostgreSQL (DATABASE_URL) or embedded PGlite (PGLITE_DIR); migrates on start. */
 export default fp<DbPluginOptions>(
   async (app, opts) => {
-    const { DATABASE_URL, PGLITE_DIR } = app.config;
+    const { url: DATABASE_URL, pgliteDir: PGLITE_DIR, timeoutMs } = app.settings.database;
     const handle = await connectDatabase({
       databaseUrl: DATABASE_URL,
       pgliteDir: PGLITE_DIR,
       schema: opts.schema,
       pgliteTemplate: opts.pgliteTemplate,
-      timeoutMs: durationMs(app.config.DATABASE_TIMEOUT),
+      timeoutMs,
       log: app.log,
     }).catch((err) => {
       throw startupError(err, DATABASE_URL, PGLITE_DIR);
@@ -44,7 +43,7 @@ export default fp<DbPluginOptions>(
       await handle.close();
       throw DATABASE_URL ? startupError(err, DATABASE_URL, PGLITE_DIR) : err;
     }
-    if (handle.kind === 'pglite' && isProduction(app.config)) {
+    if (handle.kind === 'pglite' && app.settings.production) {
       app.log.warn('NODE_ENV=production on the embedded database: one process only, no failover; set DATABASE_URL to a PostgreSQL server');
     }
     app.decorate('db', handle.db);

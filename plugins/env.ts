@@ -1,16 +1,16 @@
 import fp from 'fastify-plugin';
-import type { Config } from '../src/config.js';
+import type { Settings } from '../src/settings.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    config: Config;
+    settings: Settings;
   }
 }
 
-/** Exposes the configuration buildApp already parsed and checked (once) as `app.config`. */
-export default fp<{ data: Config }>(
+/** Exposes the settings buildApp already parsed and checked (once) as `app.settings`. */
+export default fp<{ data: Settings }>(
   async (app, opts) => {
-    app.decorate('config', opts.data);
+    app.decorate('settings', opts.data);
   },
   { name: 'env', fastify: '5.x' },
 );

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { durationMs } from '../src/config.js';
 import { InMemoryGenerationQuota } from '../src/images/generation-quota.js';
 import type { ImageStudio } from '../src/images/image-studio.js';
 import { ImageStore } from '../src/images/image-store.js';
@@ -17,20 +16,16 @@ declare module 'fastify' {
 /** The image studio and its store, built from the database, the OpenAI client and the clock. */
 export default fp(
   async (app) => {
-    const c = app.config;
+    const c = app.settings.images;
     const store = new ImageStore(app.db, app.clock);
     const studio = new OpenAIImageStudio({
       openai: app.openai,
       store,
-      quota: new InMemoryGenerationQuota(
-        app.clock,
-        { perWindow: c.AI_IMAGES_PER_MINUTE, windowMs: 60_000 },
-        app.redis?.window('ai-pictures', c.AI_IMAGES_PER_MINUTE, 60_000) ?? null,
-      ),
-      model: c.OPENAI_IMAGE_MODEL,
+      quota: new InMemoryGenerationQuota(app.clock, { perWindow: c.perMinute, windowMs: 60_000 }, app.redis?.window('ai-pictures', c.perMinute, 60_000) ?? null),
+      model: c.model,
       deadline: app.providerDeadline,
-      publicUrl: c.PUBLIC_URL,
-      download: { timeoutMs: durationMs(c.AI_IMAGE_DOWNLOAD_TIMEOUT, 'AI_IMAGE_DOWNLOAD_TIMEOUT'), maxBytes: c.AI_IMAGE_MAX_BYTES },
+      publicUrl: app.settings.http.publicUrl,
+      download: { timeoutMs: c.downloadTimeoutMs, maxBytes: c.maxBytes },
       log: app.log.child({ component: 'images' }),
     });
     app.decorate('imageStore', store);

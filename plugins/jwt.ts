@@ -4,7 +4,6 @@ import { EndedSessions } from '../src/auth/ended-sessions.js';
 import { resolveJwtSecret } from '../src/auth/jwt-secret.js';
 import { deriveKey } from '../src/auth/secrets.js';
 import type { AccessClaims, AccessSigner } from '../src/auth/token-service.js';
-import { durationMs } from '../src/config.js';
 import { AppError } from './errors.js';
 
 /** Who is calling, from a verified access token. */
@@ -49,7 +48,7 @@ function toUser(claims: unknown): AuthUser {
 
 export default fp(
   async (app) => {
-    const { secret, source, generatedAt } = resolveJwtSecret(app.config.JWT_SECRET, app.config.PGLITE_DIR);
+    const { secret, source, generatedAt } = resolveJwtSecret(app.settings.auth.jwtSecret, app.settings.database.pgliteDir);
     if (source !== 'config') {
       app.log.warn(
         { secretFile: generatedAt },
@@ -64,7 +63,7 @@ export default fp(
       verify: { algorithms: ['HS256'] },
       formatUser: toUser,
     });
-    const endedSessions = new EndedSessions(durationMs(app.config.ACCESS_TOKEN_TTL), () => app.clock.now().getTime());
+    const endedSessions = new EndedSessions(app.settings.auth.accessTtlMs, () => app.clock.now().getTime());
     app.decorate('endedSessions', endedSessions);
     app.decorate('otpHashKey', deriveKey(secret, 'otp-code-hmac'));
     app.decorate('signAccess', ((claims, ttlSeconds) => app.jwt.sign(claims, { expiresIn: ttlSeconds })) as AccessSigner);

@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import nodemailer from 'nodemailer';
-import { mailTransportOf } from '../src/config.js';
 import type { LoginCodeMailer } from '../src/auth/otp-service.js';
 
 declare module 'fastify' {
@@ -22,7 +21,7 @@ function bodies(code: string, ttlMinutes: number) {
 /** Login-code delivery: `log` writes one line (development), `smtp` sends through SMTP_URL. */
 export default fp(
   async (app) => {
-    const transport = mailTransportOf(app.config);
+    const { transport, smtpUrl, from } = app.settings.mail;
     if (transport === 'log') {
       const log = app.log.child({ mail: 'log' });
       app.decorate('mailer', {
@@ -33,8 +32,7 @@ export default fp(
       });
       return;
     }
-    const smtp = nodemailer.createTransport(app.config.SMTP_URL);
-    const from = app.config.MAIL_FROM;
+    const smtp = nodemailer.createTransport(smtpUrl);
     app.decorate('mailer', {
       async sendLoginCode(to: string, code: string, ttlMinutes: number) {
         await smtp.sendMail({ from, to, subject: `Your Inkwell login code: ${code}`, ...bodies(code, ttlMinutes) });

@@ -22,7 +22,7 @@ function sameToken(given: string, expected: string): boolean {
  */
 export default fp(
   async (app) => {
-    if (!app.config.METRICS) return;
+    if (!app.settings.metrics.enabled) return;
     const register = new Registry();
     collectDefaultMetrics({ register, prefix: 'inkwell_' });
 
@@ -69,7 +69,7 @@ export default fp(
       http.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
     });
 
-    const token = app.config.METRICS_TOKEN;
+    const token = app.settings.metrics.token;
     app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (req, reply) => {
       if (token && !sameToken(req.headers.authorization ?? '', `Bearer ${token}`)) {
         return reply

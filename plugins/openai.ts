@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import OpenAI from 'openai';
-import { durationMs } from '../src/config.js';
 import type { ProviderDeadline } from '../src/provider-call.js';
 
 declare module 'fastify' {
@@ -15,17 +14,16 @@ declare module 'fastify' {
 /** One OpenAI SDK client for the process, with a bounded timeout; retries are callProvider's. */
 export default fp(
   async (app) => {
-    const { OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_TIMEOUT, OPENAI_MAX_RETRIES } = app.config;
-    const timeoutMs = durationMs(OPENAI_TIMEOUT, 'OPENAI_TIMEOUT');
-    app.decorate('providerDeadline', { timeoutMs, maxRetries: OPENAI_MAX_RETRIES });
-    if (!OPENAI_API_KEY) {
+    const { apiKey, baseUrl, timeoutMs, maxRetries } = app.settings.ai;
+    app.decorate('providerDeadline', { timeoutMs, maxRetries });
+    if (!apiKey) {
       app.decorate('openai', null);
       app.log.info('OPENAI_API_KEY is not set: AI images use placeholders and the tutor is unavailable');
       return;
     }
     const client = new OpenAI({
-      apiKey: OPENAI_API_KEY,
-      ...(OPENAI_BASE_URL ? { baseURL: OPENAI_BASE_URL } : {}),
+      apiKey,
+      ...(baseUrl ? { baseURL: baseUrl } : {}),
       timeout: timeoutMs,
       // Retries happen in callProvider, under one deadline per call.
       maxRetries: 0,

@@ -21,7 +21,7 @@ export default fp(
   async (app) => {
     const shared = app.redis ? { redis: app.redis.client, nameSpace: app.redis.key('rate-limit:'), skipOnError: true } : {};
     await app.register(rateLimit, { global: false, keyGenerator: clientIp, ...shared });
-    const apiWide = app.createRateLimit({ max: app.config.API_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: clientIp });
+    const apiWide = app.createRateLimit({ max: app.settings.http.apiRateLimitPerMinute, timeWindow: 60_000, keyGenerator: clientIp });
     app.addHook('onRequest', async (req, reply) => {
       // Health checks, and routes that count their own way (the whiteboard socket's connections per IP).
       if (UNTHROTTLED.has(req.url) || req.routeOptions.config?.rateLimit === false) return;

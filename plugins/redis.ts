@@ -56,9 +56,8 @@ const retryStrategy = (attempt: number) => Math.min(100 * attempt, 2000);
  */
 export default fp(
   async (app) => {
-    const url = app.config.REDIS_URL;
+    const { url, keyPrefix: prefix } = app.settings.redis;
     if (!url) return void app.decorate('redis', null);
-    const prefix = app.config.REDIS_KEY_PREFIX;
     const options = { retryStrategy, maxRetriesPerRequest: 1, lazyConnect: true };
     const client = new Redis(url, { ...options, enableOfflineQueue: false, connectionName: 'inkwell' });
     // Subscriptions wait in the offline queue, however long, so that they are made as soon as Redis answers.

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { durationMs } from '../src/config.js';
 import { SESSION_ENDED } from './socket-transport.js';
 
 /** How often ended logins whose tokens have all expired are forgotten. */
@@ -40,7 +39,7 @@ export default fp(
       if (Array.isArray(sids)) for (const sid of sids) if (typeof sid === 'string') endHere(sid);
     });
 
-    const rememberMs = durationMs(app.config.ACCESS_TOKEN_TTL);
+    const rememberMs = app.settings.auth.accessTtlMs;
     let readUpTo = 0;
     const readEnded = async (since: number) => {
       const now = app.clock.now().getTime();

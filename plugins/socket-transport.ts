@@ -145,7 +145,7 @@ function drop(map: Map<string, Set<Entry>>, key: string, entry: Entry): void {
  */
 export default fp(
   async (app) => {
-    const sendBufferLimit = app.config.WS_SEND_BUFFER_LIMIT;
+    const sendBufferLimit = app.settings.sockets.sendBufferLimit;
     const registry = new SocketRegistry();
     app.decorate('openSockets', registry);
 

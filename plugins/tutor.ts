@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { durationMs } from '../src/config.js';
 import { OpenAITutorModel } from '../src/tutor/openai-tutor-model.js';
 import { SlidingQuestionLimiter } from '../src/tutor/question-limiter.js';
 import { Tutor } from '../src/tutor/tutor.js';
@@ -13,27 +12,27 @@ declare module 'fastify' {
 /** The AI tutor, built from the database, the OpenAI client (or null) and the tutor settings. */
 export default fp(
   async (app) => {
-    const c = app.config;
+    const c = app.settings.tutor;
     const tutor = new Tutor({
       db: app.db,
       model: app.openai
         ? new OpenAITutorModel(app.openai, {
-            chatModel: c.OPENAI_CHAT_MODEL,
-            transcribeModel: c.OPENAI_TRANSCRIBE_MODEL,
-            ttsModel: c.OPENAI_TTS_MODEL,
-            ttsVoice: c.OPENAI_TTS_VOICE,
+            chatModel: c.chatModel,
+            transcribeModel: c.transcribeModel,
+            ttsModel: c.ttsModel,
+            ttsVoice: c.ttsVoice,
             deadline: app.providerDeadline,
           })
         : null,
       clock: app.clock,
       log: app.log,
       settings: {
-        audioMaxBytes: c.TUTOR_AUDIO_MAX_BYTES,
-        streamIdleMs: durationMs(c.OPENAI_TIMEOUT, 'OPENAI_TIMEOUT'),
+        audioMaxBytes: c.audioMaxBytes,
+        streamIdleMs: app.settings.ai.timeoutMs,
       },
-      limiter: new SlidingQuestionLimiter(c.TUTOR_QUESTIONS_PER_MINUTE, app.clock, app.redis?.window('tutor-questions', c.TUTOR_QUESTIONS_PER_MINUTE, 60_000) ?? null),
-      queueLimit: c.TUTOR_QUEUE_LIMIT,
-      historyMessages: c.TUTOR_HISTORY_MESSAGES,
+      limiter: new SlidingQuestionLimiter(c.questionsPerMinute, app.clock, app.redis?.window('tutor-questions', c.questionsPerMinute, 60_000) ?? null),
+      queueLimit: c.queueLimit,
+      historyMessages: c.historyMessages,
     });
     app.decorate('tutor', tutor);
     // Runs before the database plugin closes (hooks close in reverse order), so stopped answers are stored.

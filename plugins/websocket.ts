@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
-import { durationMs } from '../src/config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,7 +26,7 @@ export function tutorFrameLimit(audioMaxBytes: number): number {
  */
 export default fp(
   async (app) => {
-    const limits = { whiteboard: app.config.WS_MAX_PAYLOAD, tutor: tutorFrameLimit(app.config.TUTOR_AUDIO_MAX_BYTES) };
+    const limits = { whiteboard: app.settings.sockets.maxPayload, tutor: tutorFrameLimit(app.settings.tutor.audioMaxBytes) };
     app.decorate('wsFrameLimits', limits);
 
     // One timer for every socket of both routes: dead peers (a phone that lost its network) go away.
@@ -41,7 +40,7 @@ export default fp(
         alive.set(socket, false);
         socket.ping();
       }
-    }, durationMs(app.config.WS_HEARTBEAT_INTERVAL));
+    }, app.settings.sockets.heartbeatMs);
     heartbeat.unref();
     app.addHook('onClose', async () => clearInterval(heartbeat));
     app.decorate('watchHeartbeat', (socket: WebSocket) => {

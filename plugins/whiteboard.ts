@@ -29,12 +29,12 @@ declare module 'fastify' {
  */
 export default fp(
   async (app) => {
-    const c = app.config;
+    const c = app.settings.whiteboard;
     const store = new RoomStore(app.db, app.clock);
-    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.ROOM_MAX_DRAWINGS });
+    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings });
     const bus = new InProcessRoomBus();
     const connectionCounter = (): ConnectionCounter => {
-      const limit = c.WS_CONNECTIONS_PER_IP_PER_MINUTE;
+      const limit = c.connectionsPerIpPerMinute;
       if (!app.redis) return new InProcessConnectionCounter(limit);
       const local = new SlidingWindowCounter(limit, 60_000, () => performance.now());
       return new SharedConnectionCounter(new FallbackWindow(app.redis.window('ws-connections', limit, 60_000), local));

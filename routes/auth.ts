@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { publicUser } from '../src/auth/accounts.js';
-import { durationMs } from '../src/config.js';
 import { AppError } from '../plugins/errors.js';
 import {
   GenerateOtpBody,
@@ -24,14 +23,14 @@ const originOf = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'
 
 /** Passwordless login: one-time email codes, access JWTs and rotating refresh tokens. Mounted at /api/v1/auth. */
 const auth: FastifyPluginAsyncTypebox = async (app) => {
-  const c = app.config;
+  const c = app.settings.auth.otp;
   const tags = ['auth'];
 
   app.post(
     '/generate-otp/',
     {
       schema: { tags, summary: 'E-mail a one-time login code', body: GenerateOtpBody, response: { 200: GenerateOtpResponse, 400: ErrorResponse, 429: ErrorResponse } },
-      config: { rateLimit: { max: c.OTP_GENERATE_PER_IP_HOURLY, timeWindow: 3_600_000 } },
+      config: { rateLimit: { max: c.generatePerIpHourly, timeWindow: 3_600_000 } },
     },
     async (req) => {
       const { email, expiresInMinutes } = await app.login.requestCode(req.body.email);
@@ -43,7 +42,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     '/verify-otp/',
     {
       schema: { tags, summary: 'Exchange a code for tokens', body: VerifyOtpBody, response: { 200: VerifyOtpResponse, 400: ErrorResponse, 429: ErrorResponse } },
-      config: { rateLimit: { max: c.OTP_VERIFY_PER_IP, timeWindow: durationMs(c.OTP_VERIFY_WINDOW) } },
+      config: { rateLimit: { max: c.verifyPerIp, timeWindow: c.verifyWindowMs } },
     },
     async (req) => {
       const { user, tokens } = await app.login.verify(req.body.email, req.body.otp_code, originOf(req));

@@ -121,7 +121,7 @@ const rooms: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const room = await administered(req.params.roomId, req.user.id);
       const token = await access.createLink(room.roomId, req.body.role);
-      const url = `${app.config.PUBLIC_URL.replace(/\/$/, '')}/rooms/${encodeURIComponent(room.roomId)}?share=${token}`;
+      const url = `${app.settings.http.publicUrl}/rooms/${encodeURIComponent(room.roomId)}?share=${token}`;
       return reply.code(201).send({ token, role: req.body.role, url });
     },
   );

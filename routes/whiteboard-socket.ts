@@ -32,13 +32,14 @@ const EARLY_BYTES_LIMIT = 1024 * 1024;
  * a WhiteboardConnection, which sends through a Participant (its own 1013 limit drops cursors first).
  */
 const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
-  const c = app.config;
+  const c = app.settings.whiteboard;
+  const { sendBufferLimit } = app.settings.sockets;
   const { registry, connections } = app.whiteboard;
-  const limits = { sendBufferLimit: c.WS_SEND_BUFFER_LIMIT, cursorDropAt: Math.min(64 * 1024, c.WS_SEND_BUFFER_LIMIT / 4) };
+  const limits = { sendBufferLimit, cursorDropAt: Math.min(64 * 1024, sendBufferLimit / 4) };
   const spec = {
     label: 'whiteboard',
     maxFrameBytes: app.wsFrameLimits.whiteboard,
-    earlyFrames: { count: c.WS_RATE_BURST, bytes: EARLY_BYTES_LIMIT },
+    earlyFrames: { count: c.rateBurst, bytes: EARLY_BYTES_LIMIT },
   };
 
   app.get(
@@ -57,7 +58,7 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
             return null;
           }
           const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
-          const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.WS_RATE_BURST, c.WS_RATE_PER_SECOND), req.log);
+          const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.rateBurst, c.ratePerSecond), req.log);
           return { receive: (data, isBinary) => connection.receive(data, isBinary), closed: () => void connection.close() };
         },
       });

@@ -3,7 +3,8 @@ import Value from 'typebox/value';
 
 /**
  * Every environment variable the server reads, with its default. `.env.example` documents the
- * same list for operators; loadConfig validates the environment against it once, at start.
+ * same list for operators; loadConfig validates the environment against it once, at start, and
+ * src/settings.ts turns the result into the typed settings each capability uses.
  */
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
@@ -125,70 +126,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Why a URL-valued variable is refused, or undefined when it is an acceptable URL of these schemes. */
-function badUrl(value: string, schemes: string[]): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `must be a URL like ${schemes[0]}//host:port (got something that is not a URL)`;
-  }
-  if (!schemes.includes(url.protocol)) return `must start with ${schemes.join(' or ')} (got ${url.protocol})`;
-  return undefined;
-}
-
-const DURATIONS = [
-  'ACCESS_TOKEN_TTL',
-  'REFRESH_TOKEN_TTL',
-  'OTP_TTL',
-  'OTP_COOLDOWN',
-  'OTP_VERIFY_WINDOW',
-  'OPENAI_TIMEOUT',
-  'DATABASE_TIMEOUT',
-  'WS_HEARTBEAT_INTERVAL',
-  'AI_IMAGE_DOWNLOAD_TIMEOUT',
-] as const;
-
-/** Every reason this configuration must not start, each naming its variable (empty: it may start). */
-export function startupProblems(config: Config): string[] {
-  const problems: string[] = [];
-  const check = (fn: () => void) => {
-    try {
-      fn();
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      problems.push(err.message);
-    }
-  };
-  for (const name of DURATIONS) check(() => durationMs(config[name], name));
-  check(() => corsOriginsOf(config));
-  const url = (name: 'DATABASE_URL' | 'SMTP_URL' | 'REDIS_URL' | 'PUBLIC_URL', schemes: string[]) => {
-    const why = config[name] === '' ? undefined : badUrl(config[name], schemes);
-    if (why) problems.push(`${name} ${why}`);
-  };
-  url('DATABASE_URL', ['postgres:', 'postgresql:']);
-  url('SMTP_URL', ['smtp:', 'smtps:']);
-  url('REDIS_URL', ['redis:', 'rediss:']);
-  url('PUBLIC_URL', ['https:', 'http:']);
-  if (config.REDIS_URL !== '' && config.DATABASE_URL === '') {
-    problems.push('REDIS_URL is set but DATABASE_URL is not: several instances need PostgreSQL, not the embedded database');
-  }
-  let transport: MailTransport | undefined;
-  check(() => (transport = mailTransportOf(config)));
-  if (transport === 'smtp' && config.SMTP_URL === '') problems.push('SMTP_URL must be set when MAIL_TRANSPORT is smtp (the default in production)');
-  if (isProduction(config)) {
-    if (config.JWT_SECRET.length < 32) problems.push('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production');
-    if (transport === 'log') problems.push('MAIL_TRANSPORT=log would write login codes to the log; use smtp when NODE_ENV=production');
-  }
-  return problems;
-}
-
-/** Refuses, in one line listing every problem, a configuration that must not start. */
-export function assertStartable(config: Config): void {
-  const problems = startupProblems(config);
-  if (problems.length) throw new ConfigError(problems.join('; '));
-}
-
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses `500ms`, `60s`, `5m`, `3h`, `10d`; a bare number is refused (seconds or milliseconds?). */
@@ -208,7 +145,8 @@ export function loadConfig(...sources: Array<Record<string, unknown> | undefined
   const merged: Record<string, unknown> = {};
   for (const source of sources) {
     for (const [key, value] of Object.entries(source ?? {})) {
-      if (value !== undefined && key in ConfigSchema.properties) merged[key] = value;
+      // Own keys only: an environment variable named constructor or __proto__ is not a setting.
+      if (value !== undefined && Object.hasOwn(ConfigSchema.properties, key)) merged[key] = value;
     }
   }
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, merged)) as Record<string, unknown>;

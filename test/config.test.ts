@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import t from 'tap';
 import { ConfigSchema, durationMs, loadConfig, mailTransportOf, trustProxyOf } from '../src/config.js';
+import { loadSettings } from '../src/settings.js';
 import { repoRoot } from './helpers/process.js';
 
 t.test('.env.example lists every variable with its default', async (t) => {
@@ -32,6 +33,42 @@ t.test('configuration parsing', async (t) => {
   t.equal(trustProxyOf(loadConfig({ TRUST_PROXY: 'true' })), true);
   t.equal(trustProxyOf(loadConfig({ TRUST_PROXY: '2' })), 2);
   t.same(trustProxyOf(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/8' })), ['10.0.0.1', '10.0.0.0/8']);
+});
+
+t.test('settings: every duration parsed once, into milliseconds, per capability', async (t) => {
+  const s = loadSettings({ WS_HEARTBEAT_INTERVAL: '500ms', OTP_VERIFY_WINDOW: '2m', PUBLIC_URL: 'https://draw.example.com/', CORS_ORIGINS: 'https://a.example.com' });
+  t.equal(s.sockets.heartbeatMs, 500);
+  t.equal(s.auth.otp.verifyWindowMs, 120_000);
+  t.equal(s.auth.accessTtlMs, 3 * 86_400_000, 'defaults are parsed too');
+  t.equal(s.auth.refreshTtlMs, 10 * 86_400_000);
+  t.equal(s.auth.otp.ttlMs, 5 * 60_000);
+  t.equal(s.auth.otp.cooldownMs, 60_000);
+  t.equal(s.database.timeoutMs, 10_000);
+  t.equal(s.ai.timeoutMs, 60_000);
+  t.equal(s.images.downloadTimeoutMs, 30_000);
+  t.equal(s.http.publicUrl, 'https://draw.example.com', 'no trailing slash to strip later');
+  t.same(s.http.corsOrigins, ['https://a.example.com']);
+  t.equal(s.mail.transport, 'log');
+  t.equal(s.production, false);
+  t.throws(
+    () => loadSettings({ OTP_TTL: '5', AI_IMAGE_DOWNLOAD_TIMEOUT: '0s' }),
+    /^OTP_TTL must be a duration with a unit.*; AI_IMAGE_DOWNLOAD_TIMEOUT must be greater than zero/,
+    'every bad duration at once',
+  );
+});
+
+t.test('variables named after Object.prototype keys are neither settings nor a crash', async (t) => {
+  // JSON.parse makes them own keys, as an environment can (`env constructor=x __proto__=y node server.ts`).
+  const hostile = JSON.parse('{"constructor":"x","toString":"y","hasOwnProperty":"z","__proto__":{"PORT":"1"},"PORT":"8080"}');
+  const c = loadConfig(hostile);
+  t.same(
+    Object.keys(c).filter((k) => !Object.hasOwn(ConfigSchema.properties, k)),
+    [],
+    'no key outside the schema is taken',
+  );
+  t.equal(Object.getPrototypeOf(c), Object.prototype, 'the configuration keeps its prototype');
+  t.equal(c.PORT, 8080);
+  t.equal(loadSettings(hostile).http.port, 8080);
 });
 
 t.test('log redaction of socket URLs', async (t) => {

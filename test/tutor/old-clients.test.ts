@@ -102,10 +102,10 @@ t.test('the default address and port: ws://localhost:9080/chat/1/', { skip }, as
     dropSchemaOnClose: Boolean(process.env.TEST_DATABASE_URL),
   });
   t.teardown(() => app.close());
-  t.equal(app.config.HOST, 'localhost', 'HOST defaults to localhost');
-  t.equal(app.config.PORT, 9080);
+  t.equal(app.settings.http.host, 'localhost', 'HOST defaults to localhost');
+  t.equal(app.settings.http.port, 9080);
   try {
-    await app.listen({ host: app.config.HOST, port: app.config.PORT });
+    await app.listen({ host: app.settings.http.host, port: app.settings.http.port });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       t.comment('port 9080 was taken after the check; the default-port test cannot run');

@@ -172,7 +172,7 @@ function buildSettings(c: Config, p: Problems): Settings {
     host: c.HOST,
     port: c.PORT,
     logLevel: c.LOG_LEVEL,
-    publicUrl: p.url(c, 'PUBLIC_URL', ['https:', 'http:']).replace(/\/$/, ''),
+    publicUrl: p.url(c, 'PUBLIC_URL', ['https:', 'http:']).replace(/\/+$/, ''),
     trustProxy: trustProxyOf(c),
     corsOrigins: p.take(() => corsOriginsOf(c), []),
     apiRateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,

@@ -21,7 +21,7 @@ export interface StudioOptions {
   model: string;
   /** One bound per generation, retries included. */
   deadline: ProviderDeadline;
-  /** Prefix of stored pictures' URLs, e.g. `https://ink.example.com`; '' gives a path. */
+  /** Prefix of stored pictures' URLs without a trailing slash, e.g. `https://ink.example.com`; '' gives a path. */
   publicUrl: string;
   /** Bounds on fetching a `url` answer. */
   download: { timeoutMs: number; maxBytes: number };
@@ -67,7 +67,7 @@ export class OpenAIImageStudio implements ImageStudio {
       this.opts.log.warn({ err: describeProviderError(err), code, userId: ctx.userId, roomId: ctx.roomId }, 'image generation failed');
       throw generationError(code, err);
     }
-    return { imageId, imageUrl: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/v1/images/${imageId}`, placeholder: false };
+    return { imageId, imageUrl: `${this.opts.publicUrl}/api/v1/images/${imageId}`, placeholder: false };
   }
 
   /** Stops generations in flight (server shutdown); they fail with ai_failed. */

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
+import { DatabaseRoomEventLog, type RoomEventLog } from '../src/whiteboard/event-log.js';
 import { FallbackWindow, SlidingWindowCounter } from '../src/sliding-window.js';
 import { InProcessConnectionCounter, SharedConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
 import { RoomAccess } from '../src/whiteboard/room-access.js';
@@ -11,6 +12,8 @@ import type { RoomDeps } from '../src/whiteboard/room.js';
 export interface Whiteboard {
   store: RoomStore;
   writer: DrawingWriter;
+  /** The rooms' broadcast frames by seq, as the writer logged them (resume, filling gaps). */
+  eventLog: RoomEventLog;
   access: RoomAccess;
   registry: RoomRegistry;
   /** Socket connections per client address (WS_CONNECTIONS_PER_IP_PER_MINUTE). */
@@ -31,7 +34,8 @@ export default fp(
   async (app) => {
     const c = app.settings.whiteboard;
     const store = new RoomStore(app.db, app.clock);
-    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings });
+    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings, retention: c.eventLog });
+    const eventLog = new DatabaseRoomEventLog(app.db);
     const bus = new InProcessRoomBus();
     const connectionCounter = (): ConnectionCounter => {
       const limit = c.connectionsPerIpPerMinute;
@@ -43,6 +47,7 @@ export default fp(
       bus,
       writer,
       store,
+      eventLog,
       log: app.log,
       images: app.imageStudio,
     };
@@ -50,6 +55,7 @@ export default fp(
     app.decorate('whiteboard', {
       store,
       writer,
+      eventLog,
       access,
       registry: new RoomRegistry(deps, access),
       connections: connectionCounter(),

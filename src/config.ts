@@ -57,6 +57,10 @@ export const ConfigSchema = Type.Object({
   WS_RATE_PER_SECOND: Type.Integer({ default: 100, minimum: 1 }),
   WS_CONNECTIONS_PER_IP_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
   ROOM_MAX_DRAWINGS: Type.Integer({ default: 20000, minimum: 1 }),
+  /** Each room's event log (resume, gap filling) keeps at least its last this many events… */
+  ROOM_EVENT_LOG_EVENTS: Type.Integer({ default: 10000, minimum: 1, maximum: 1_000_000 }),
+  /** …and at least the events of this long; what is older than both is pruned. */
+  ROOM_EVENT_LOG_AGE: Type.String({ default: '7d' }),
   AI_IMAGES_PER_MINUTE: Type.Integer({ default: 5, minimum: 1 }),
   AI_IMAGE_DOWNLOAD_TIMEOUT: Type.String({ default: '30s' }),
   AI_IMAGE_MAX_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024 }),

@@ -99,6 +99,8 @@ export interface WhiteboardSettings {
   ratePerSecond: number;
   connectionsPerIpPerMinute: number;
   roomMaxDrawings: number;
+  /** Each room's event log keeps at least its last `events` events or those of the last `ageMs`. */
+  eventLog: { events: number; ageMs: number };
 }
 
 export interface RedisSettings {
@@ -238,6 +240,7 @@ function buildSettings(c: Config, p: Problems): Settings {
       ratePerSecond: c.WS_RATE_PER_SECOND,
       connectionsPerIpPerMinute: c.WS_CONNECTIONS_PER_IP_PER_MINUTE,
       roomMaxDrawings: c.ROOM_MAX_DRAWINGS,
+      eventLog: { events: c.ROOM_EVENT_LOG_EVENTS, ageMs: p.duration(c, 'ROOM_EVENT_LOG_AGE') },
     },
     redis,
     metrics: { enabled: c.METRICS, token: c.METRICS_TOKEN },

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { Point, ShapeType } from '../whiteboard/drawing.js';
+import type { OrderedEvent } from '../whiteboard/protocol.js';
 
 /** Timestamps are written by the application clock and read back as Date. */
 type Timestamp = ColumnType<Date, Date, Date>;
@@ -93,6 +94,15 @@ export interface DrawingsTable {
   created_at: Timestamp;
 }
 
+/** One broadcast frame of a room, by seq (the event log a client resumes from). */
+export interface RoomEventsTable {
+  room_id: string;
+  seq: number;
+  /** json: written as the frame's JSON text, read back parsed by the driver. */
+  frame: JSONColumnType<OrderedEvent>;
+  created_at: Timestamp;
+}
+
 export interface ImagesTable {
   id: string;
   room_id: string | null;
@@ -129,6 +139,7 @@ export interface Database {
   sessions: SessionsTable;
   rooms: RoomsTable;
   drawings: DrawingsTable;
+  room_events: RoomEventsTable;
   room_members: RoomMembersTable;
   room_links: RoomLinksTable;
   images: ImagesTable;

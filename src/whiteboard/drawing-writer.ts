@@ -5,28 +5,46 @@ import { isConnectionError } from '../db/connection-error.js';
 import type { Database, DrawingRow } from '../db/types.js';
 import type { Drawing, DrawingShape } from './drawing.js';
 import { drawingFromRow, drawingToRow } from './drawing-row.js';
-import type { Role } from './protocol.js';
+import { frame, type AiPictureMessage, type OrderedEvent, type Role } from './protocol.js';
 import { DELETE_REFUSAL, mayDelete } from './rules.js';
+
+/** What an AI picture's `ai_message` says besides its drawing and seq. */
+export interface PictureNote {
+  requestId: string;
+  content: string;
+  imageUrl: string;
+  placeholder: boolean;
+}
 
 /** One ordered room event to store; the writer gives it the room's next seq. */
 export type WriteOp =
-  | { kind: 'draw'; roomId: string; userId: string; userName: string; shape: DrawingShape; clientRef: string | null }
+  /** `picture`: an AI picture, broadcast as `ai_message` instead of `draw`. */
+  | { kind: 'draw'; roomId: string; userId: string; userName: string; shape: DrawingShape; clientRef: string | null; picture?: PictureNote }
   | { kind: 'delete'; roomId: string; userId: string; role: Role; drawingId: string }
   | { kind: 'clear'; roomId: string; userId: string };
 
 /** Socket error codes; there is no `drawing_not_found`: an unknown drawing id is an `invalid_message`. */
 export type RefusalCode = 'room_full' | 'forbidden' | 'invalid_message' | 'room_not_found';
 
+/** Each stored event comes back with the frame that was logged with it, which is what the room broadcasts. */
 export type WriteResult =
-  | { kind: 'drawn'; seq: number; drawing: Drawing }
+  | { kind: 'drawn'; seq: number; drawing: Drawing; frame: OrderedEvent }
   /** A repeated clientRef: nothing stored, the earlier drawing returned. */
   | { kind: 'duplicate'; drawing: Drawing }
-  | { kind: 'deleted'; seq: number; drawingId: string }
-  | { kind: 'cleared'; seq: number }
+  | { kind: 'deleted'; seq: number; drawingId: string; frame: OrderedEvent }
+  | { kind: 'cleared'; seq: number; frame: OrderedEvent }
   | { kind: 'refused'; code: RefusalCode; message: string };
+
+/** How much of each room's event log to keep: at least `events` of them or `ageMs` of them. */
+export interface EventLogRetention {
+  events: number;
+  ageMs: number;
+}
 
 export interface WriterOptions {
   maxRoomDrawings: number;
+  /** Defaults: the last 10,000 events or 7 days. */
+  retention?: EventLogRetention;
   /** Operations per transaction at most. */
   maxBatch?: number;
 }
@@ -36,6 +54,10 @@ export interface WriterStats {
   /** Events stored (draws, deletes, clears) — what received a seq. */
   events: number;
   drawings: number;
+  /** Frames written to the room event log (in the same statements as the events themselves). */
+  logged: number;
+  /** Prunings of a room's event log. */
+  prunes: number;
 }
 
 interface Pending {
@@ -60,8 +82,11 @@ export class DrawingWriter {
   private queue: Pending[] = [];
   private running: Promise<void> | null = null;
   private closed = false;
-  readonly stats: WriterStats = { transactions: 0, events: 0, drawings: 0 };
+  readonly stats: WriterStats = { transactions: 0, events: 0, drawings: 0, logged: 0, prunes: 0 };
   private readonly maxBatch: number;
+  private readonly retention: EventLogRetention;
+  /** A room's log is pruned each time its seq crosses a multiple of this: never a query per event. */
+  private readonly pruneEvery: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -69,6 +94,8 @@ export class DrawingWriter {
     private readonly options: WriterOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
+    this.retention = options.retention ?? { events: 10_000, ageMs: 7 * 86_400_000 };
+    this.pruneEvery = Math.min(1000, Math.max(1, Math.floor(this.retention.events / 10)));
   }
 
   write(op: WriteOp): Promise<WriteResult> {
@@ -107,11 +134,13 @@ export class DrawingWriter {
 
   private async commit(batch: Pending[]): Promise<void> {
     let results: WriteResult[];
+    const tally = { logged: 0, prunes: 0 };
     try {
       results = await this.db.transaction().execute((trx) =>
         this.apply(
           trx,
           batch.map((p) => p.op),
+          tally,
         ),
       );
     } catch (err) {
@@ -125,6 +154,8 @@ export class DrawingWriter {
       return;
     }
     this.stats.transactions++;
+    this.stats.logged += tally.logged;
+    this.stats.prunes += tally.prunes;
     for (const r of results) {
       if (r.kind === 'drawn') this.stats.drawings++;
       if (r.kind === 'drawn' || r.kind === 'deleted' || r.kind === 'cleared') this.stats.events++;
@@ -163,7 +194,7 @@ export class DrawingWriter {
   }
 
   /** Applies the batch room by room; results come back in the batch's order. */
-  private async apply(trx: Transaction<Database>, ops: WriteOp[]): Promise<WriteResult[]> {
+  private async apply(trx: Transaction<Database>, ops: WriteOp[], tally: { logged: number; prunes: number }): Promise<WriteResult[]> {
     const results = new Array<WriteResult>(ops.length);
     const byRoom = new Map<string, number[]>();
     ops.forEach((op, i) => {
@@ -178,6 +209,7 @@ export class DrawingWriter {
         roomId,
         indexes.map((i) => ops[i]!),
         now,
+        tally,
       );
       indexes.forEach((opIndex, k) => {
         results[opIndex] = roomResults[k]!;
@@ -186,7 +218,7 @@ export class DrawingWriter {
     return results;
   }
 
-  private async applyRoom(trx: Transaction<Database>, roomId: string, ops: WriteOp[], now: Date): Promise<WriteResult[]> {
+  private async applyRoom(trx: Transaction<Database>, roomId: string, ops: WriteOp[], now: Date, tally: { logged: number; prunes: number }): Promise<WriteResult[]> {
     // The row lock orders this room's writers across processes too.
     const draws = ops.filter((op): op is Extract<WriteOp, { kind: 'draw' }> => op.kind === 'draw' && op.clientRef !== null);
     const deleteIds = ops.flatMap((op) => (op.kind === 'delete' ? [op.drawingId] : []));
@@ -205,6 +237,9 @@ export class DrawingWriter {
     let cleared = false;
     const inserts = new Map<string, Drawing & { clientRef: string | null }>();
     let deleteStored: string[] = [];
+    // The frames to log; a clear drops the batch's earlier ones as it drops the stored ones.
+    let logged: OrderedEvent[] = [];
+    let clearSeq: number | null = null;
     const results: WriteResult[] = [];
 
     for (const op of ops) {
@@ -224,7 +259,10 @@ export class DrawingWriter {
         inserts.set(drawing.id, { ...drawing, clientRef: op.clientRef });
         live.set(drawing.id, op.userId);
         if (op.clientRef !== null) byRef.set(refKey(op.userId, op.clientRef), drawing);
-        results.push({ kind: 'drawn', seq, drawing });
+        const note = op.picture;
+        const message = note ? (frame('ai_message', { roomId, ...note, drawing, seq }) as AiPictureMessage) : frame('draw', { roomId, seq, drawing });
+        logged.push(message);
+        results.push({ kind: 'drawn', seq, drawing, frame: message });
       } else if (op.kind === 'delete') {
         const author = live.get(op.drawingId);
         if (author === undefined) {
@@ -243,7 +281,9 @@ export class DrawingWriter {
         for (const [key, d] of byRef) if (d.id === op.drawingId) byRef.delete(key);
         if (inserts.has(op.drawingId)) inserts.delete(op.drawingId);
         else deleteStored.push(op.drawingId);
-        results.push({ kind: 'deleted', seq, drawingId: op.drawingId });
+        const message = frame('delete_drawing', { roomId, seq, drawingId: op.drawingId });
+        logged.push(message);
+        results.push({ kind: 'deleted', seq, drawingId: op.drawingId, frame: message });
       } else {
         seq++;
         count = 0;
@@ -252,7 +292,10 @@ export class DrawingWriter {
         live.clear();
         byRef.clear();
         deleteStored = [];
-        results.push({ kind: 'cleared', seq });
+        clearSeq = seq;
+        const message = frame('clear_canvas', { roomId, seq, userId: op.userId });
+        logged = [message];
+        results.push({ kind: 'cleared', seq, frame: message });
       }
     }
 
@@ -264,10 +307,29 @@ export class DrawingWriter {
     // after is inserted after the deletes, so they cannot remove it.
     if (cleared) await trx.deleteFrom('drawings').where('room_id', '=', roomId).execute();
     else if (deleteStored.length) await trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored).execute();
-    // The inserts and the room's counters share one statement.
+    // The inserts, the event log and the room's counters share one statement. The log's delete sees
+    // only rows from before the statement, so it can never remove what this statement logs.
     const steps: RawBuilder<unknown>[] = [];
     // 17 parameters a row: stay well under PostgreSQL's 65,535 bind parameters per statement.
     for (let i = 0; i < rows.length; i += 1000) steps.push(sql`${trx.insertInto('drawings').values(rows.slice(i, i + 1000))}`);
+    const logRows = logged.map((f) => ({ room_id: roomId, seq: f.seq, frame: JSON.stringify(f), created_at: now }));
+    for (let i = 0; i < logRows.length; i += 1000) steps.push(sql`${trx.insertInto('room_events').values(logRows.slice(i, i + 1000))}`);
+    tally.logged += logRows.length;
+    const { events: keep, ageMs } = this.retention;
+    if (clearSeq !== null) {
+      steps.push(sql`${trx.deleteFrom('room_events').where('room_id', '=', roomId).where('seq', '<', clearSeq)}`);
+    } else if (seq > keep && Math.floor(seq / this.pruneEvery) !== Math.floor(room.seq / this.pruneEvery)) {
+      // Older than both limits: beyond the last `keep` events and past the age.
+      const before = new Date(now.getTime() - ageMs);
+      steps.push(
+        sql`${trx
+          .deleteFrom('room_events')
+          .where('room_id', '=', roomId)
+          .where('seq', '<=', seq - keep)
+          .where('created_at', '<', before)}`,
+      );
+      tally.prunes++;
+    }
     const ctes = steps.map((step, i) => sql`${sql.id(`step${i}`)} as (${step})`);
     await sql`${steps.length ? sql`with ${sql.join(ctes)} ` : sql``}update rooms set seq = ${seq}, drawing_count = ${count} where id = ${roomId}`.execute(trx);
     return results;

@@ -115,6 +115,7 @@ export const AiFailure = Type.Object({
 /** The events that move a room's seq: stored, replayable, in seq order. */
 export const OrderedEvent = Type.Union([DrawEvent, DeleteDrawingEvent, ClearCanvasEvent, AiPicture]);
 export type OrderedEvent = Static<typeof OrderedEvent>;
+export type AiPictureMessage = Static<typeof AiPicture>;
 
 export const RoomState = Type.Object({
   type: Type.Literal('room_state'),

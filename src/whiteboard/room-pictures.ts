@@ -44,14 +44,11 @@ export async function makePicture(room: PictureRoom, p: Participant, msg: Client
     room.publish({ message: frame('ai_generating', { roomId, requestId, prompt, userId: p.user.id, ...area }) });
     const image = await studio.generate(prompt, { userId: p.user.id, roomId });
     const shape = shapeOf({ shapeType: 'image', imageUrl: image.imageUrl, ...area });
-    const result = await room.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null });
+    const picture = { requestId, content: `Generated image for: "${prompt}"`, imageUrl: image.imageUrl, placeholder: image.placeholder };
+    // The writer logs the ai_message with the drawing's seq; that frame is what the room hears.
+    const result = await room.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null, picture });
     if (result.kind === 'drawn') {
-      const { drawing } = result;
-      const content = `Generated image for: "${prompt}"`;
-      room.publish({
-        message: frame('ai_message', { roomId, requestId, content, imageUrl: image.imageUrl, drawing, seq: drawing.seq, placeholder: image.placeholder }),
-        seq: drawing.seq,
-      });
+      room.publish({ message: result.frame, seq: result.seq });
     } else if (result.kind === 'refused') {
       // ai_message carries only provider codes: the room hears `ai_failed`, and the
       // requester also gets the refusal itself as an `error` (`room_full`).

@@ -9,6 +9,7 @@ import { permits, refusal } from './rules.js';
 import type { Participant } from './participant.js';
 import type { AccessChange, RoomBus, RoomEvent } from './room-bus.js';
 import type { RoomInfo, RoomStore } from './room-store.js';
+import type { RoomEventLog } from './event-log.js';
 
 /** The few pino methods a room logs with. */
 export interface RoomLog {
@@ -20,6 +21,8 @@ export interface RoomDeps {
   bus: RoomBus;
   writer: DrawingWriter;
   store: RoomStore;
+  /** Where a resuming joiner's missed events are read from. */
+  eventLog: RoomEventLog;
   /** Absent when the server has no image plugin; AI requests then fail politely. */
   images?: ImageStudio;
   log: RoomLog;
@@ -171,31 +174,22 @@ export class Room {
     );
   }
 
-  /** Runs as the commit resolves, in seq order: nothing is broadcast before it is stored. */
+  /** Runs as the commit resolves, in seq order: the frame the writer logged is the one broadcast. */
   private announce(p: Participant, result: WriteResult, clientRef?: string): void {
     const roomId = this.id;
     switch (result.kind) {
-      case 'drawn': {
-        const fields = { roomId, seq: result.seq, drawing: result.drawing };
-        this.publish({
-          message: frame('draw', fields),
-          seq: result.seq,
-          origin: clientRef === undefined ? undefined : { connectionId: p.connectionId, message: frame('draw', { ...fields, clientRef }) },
-        });
-        return;
-      }
       case 'duplicate':
         p.send(encode(frame('draw', { roomId, seq: result.drawing.seq, drawing: result.drawing, ...(clientRef === undefined ? {} : { clientRef }) })));
-        return;
-      case 'deleted':
-        this.publish({ message: frame('delete_drawing', { roomId, seq: result.seq, drawingId: result.drawingId }), seq: result.seq });
-        return;
-      case 'cleared':
-        this.publish({ message: frame('clear_canvas', { roomId, seq: result.seq, userId: p.user.id }), seq: result.seq });
         return;
       case 'refused':
         p.sendError(result.code, result.message, { roomId, ref: clientRef });
         return;
+      default: {
+        const message = result.frame;
+        // The sender's own draw comes back with its clientRef.
+        const echo = clientRef !== undefined && message.type === 'draw' ? { connectionId: p.connectionId, message: { ...message, clientRef } } : undefined;
+        this.publish({ message, seq: message.seq, origin: echo });
+      }
     }
   }
 

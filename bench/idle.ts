@@ -3,14 +3,19 @@
  * or BENCH_SOCKETS) to one Inkwell process on loopback and prints the server's memory per socket
  * (RSS after a full GC, before and after) and the time to connect them. PGlite in memory, or
  * PostgreSQL with BENCH_DATABASE_URL (a schema of its own). Needs `ulimit -n` above N in this shell.
+ * --heap=<dir> (or BENCH_HEAP) also writes the server's heap snapshots before and after into <dir>
+ * and prints what the heap gained per socket, by kind of object.
  */
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { heapGrowth } from './heap-summary.js';
 import type { ChildMessage, Command } from './server-process.js';
 
 const sockets = Number(process.argv.find((a) => a.startsWith('--sockets='))?.split('=')[1] ?? process.env.BENCH_SOCKETS ?? 10_000);
+const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.split('=')[1] ?? process.env.BENCH_HEAP;
 const CONCURRENT = 200;
 const SETTLE_MS = 3000;
 const HARD_LIMIT_MS = 180_000;
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
   await connect(url); // warms the upgrade path before the baseline
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const before = await call<number>({ cmd: 'memory' });
+  const heapBefore = heapDir ? await call<string>({ cmd: 'heapSnapshot', path: join(heapDir, 'idle-before.heapsnapshot') }) : '';
   const started = performance.now();
   for (let i = 1; i < sockets; i += CONCURRENT) {
     await Promise.all(Array.from({ length: Math.min(CONCURRENT, sockets - i) }, () => connect(url)));
@@ -64,6 +70,7 @@ async function main(): Promise<void> {
   const connectMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await call<number>({ cmd: 'memory' });
+  const heapAfter = heapDir ? await call<string>({ cmd: 'heapSnapshot', path: join(heapDir, 'idle-after.heapsnapshot') }) : '';
   console.log(
     `load average (the machine is shared): ${loadavg()
       .map((l) => l.toFixed(2))
@@ -73,6 +80,7 @@ async function main(): Promise<void> {
   console.log(
     `server RSS ${(before / 2 ** 20).toFixed(0)} MB → ${(after / 2 ** 20).toFixed(0)} MB: ${((after - before) / 1024 / (open.length - 1)).toFixed(2)} KB per socket   (target ≤ 8 KB at 10,000)`,
   );
+  if (heapDir) console.log(heapGrowth(heapBefore, heapAfter, open.length - 1).join('\n'));
 }
 
 const hardStop = setTimeout(() => {

@@ -14,6 +14,8 @@ export type Command =
   | { id: number; cmd: 'storedDrawings'; roomId: string }
   /** RSS in bytes after a full garbage collection (when run with --expose-gc). */
   | { id: number; cmd: 'memory' }
+  /** Writes a V8 heap snapshot of the server to `path` (bench:idle --heap). */
+  | { id: number; cmd: 'heapSnapshot'; path: string }
   | { id: number; cmd: 'stop' };
 
 export type ChildMessage = { type: 'ready'; port: number; database?: string } | { type: 'reply'; id: number; result?: unknown; error?: string };
@@ -124,6 +126,11 @@ async function runInkwell(): Promise<void> {
         case 'memory': {
           (globalThis as { gc?: () => void }).gc?.();
           return send({ type: 'reply', id: msg.id, result: process.memoryUsage().rss });
+        }
+        case 'heapSnapshot': {
+          const { writeHeapSnapshot } = await import('node:v8');
+          (globalThis as { gc?: () => void }).gc?.();
+          return send({ type: 'reply', id: msg.id, result: writeHeapSnapshot(msg.path) });
         }
         case 'stop':
           await stop();

@@ -1,17 +1,20 @@
 /**
- * `npm run bench:start`: starts the server (`node --import tsx server.ts`) as an operator would and
- * prints the time to the first 200 from /health and the process's RSS once idle, on a fresh
- * embedded database and then again on the same (existing) one; with BENCH_DATABASE_URL on
- * PostgreSQL (a schema of its own, dropped afterwards) instead.
+ * `npm run bench:start`: builds the server and starts it as an operator would (`node dist/server.js`,
+ * what `npm start` runs; `--tsx` runs the sources through tsx instead) and prints the time to the
+ * first 200 from /health and the process's RSS once idle, on a fresh embedded database and then
+ * again on the same (existing) one; with BENCH_DATABASE_URL on PostgreSQL (a schema of its own,
+ * dropped afterwards) instead.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 const IDLE_WAIT_MS = 5000;
+const fromSources = process.argv.includes('--tsx');
+const command = fromSources ? ['--import', 'tsx', 'server.ts'] : ['dist/server.js'];
 const START_LIMIT_MS = 180_000;
 
 function rssMb(pid: number): number {
@@ -23,7 +26,7 @@ function rssMb(pid: number): number {
 async function startOnce(label: string, env: Record<string, string>): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+  const child = spawn(process.execPath, command, {
     env: {
       ...process.env,
       NODE_ENV: 'development',
@@ -51,14 +54,19 @@ async function startOnce(label: string, env: Record<string, string>): Promise<vo
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
-    console.log(`${label.padEnd(34)} start → /health ${(upMs / 1000).toFixed(2)} s   idle RSS ${rssMb(child.pid!).toFixed(0)} MB`);
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    console.log(`${label.padEnd(34)} start → /health ${(upMs / 1000).toFixed(2)} s   idle RSS ${rssMb(child.pid!).toFixed(0)} MB   (load average ${load})`);
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
+    // A server that already exited (it failed to start) emits no further 'exit'.
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
   }
 }
 
+console.log(`node ${command.join(' ')}; targets on PGlite: start → /health ≤ 2 s existing, ≤ 4 s fresh; idle RSS ≤ 300 MB`);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? '';
 if (databaseUrl) {
   const schema = `bench_${randomBytes(5).toString('hex')}`;

@@ -9,10 +9,11 @@
  *     `delta`, and with speak:true to the first `audio` (the direct baseline for that is the same
  *     pipeline done by hand: stream until the first sentence is complete, then TTS it).
  * Prints p50/p99 of each, the added latency, and the turns per second one instance sustained.
- * Stops by itself (hard limit BENCH_MAX_SECONDS, default 58 s).
+ * Stops by itself (hard limit BENCH_MAX_SECONDS, default 150 s; at least one round is always measured).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Writable } from 'node:stream';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ import WebSocket from 'ws';
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURNS_PER_ROUND = Number(process.env.BENCH_TURNS ?? 10);
-const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 58);
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 150);
 /** Pause between a conversation's turns while measuring latency (a learner reads the answer); 0 = back to back. */
 const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 250);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 5);
@@ -259,9 +260,11 @@ async function main(): Promise<void> {
   for (const list of [direct.first, direct.audio, inkwell.first, inkwell.audio]) list.length = 0;
   inkwell.errors = 0;
 
-  // Alternate the two paths so that a slow moment of a shared machine hurts both alike.
+  // Alternate the two paths so that a slow moment of a shared machine hurts both alike. Set-up on a
+  // busy machine can be slow: the budget for further rounds counts from here, and one always runs.
+  const measuring = performance.now();
   for (let round = 0; round < ROUNDS; round++) {
-    if ((performance.now() - started) / 1000 > MAX_SECONDS * 0.5) break;
+    if (round > 0 && (performance.now() - measuring) / 1000 > MAX_SECONDS * 0.4) break;
     await runDirect(false, TURNS_PER_ROUND);
     await runInkwell(false, TURNS_PER_ROUND);
     await runDirect(true, Math.ceil(TURNS_PER_ROUND / 2));
@@ -269,6 +272,9 @@ async function main(): Promise<void> {
   }
 
   const loopDuringRounds = await loopDelay();
+  const loadDuringRounds = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
   // Throughput: every conversation asks again the moment its answer completes.
   let inkwellTurns = 0;
@@ -293,14 +299,15 @@ async function main(): Promise<void> {
     console.log(`  provider directly (SDK → fake)   p50 ${ms(d50)}   p99 ${ms(d99)}`);
     console.log(`  through Inkwell                  p50 ${ms(i50)}   p99 ${ms(i99)}`);
     console.log(`  added by Inkwell                 p50 ${ms(i50 - d50)}   p99 ${ms(i99 - d99)}   (ratio p50 ${(i50 / d50).toFixed(2)}×)`);
-    return i50 - d50;
+    return i99 - d99;
   };
-  const addedText = row('question → first delta', direct.first, inkwell.first);
+  console.log(`\nload average while measuring (the machine is shared): ${loadDuringRounds}`);
+  const addedP99 = row('question → first delta', direct.first, inkwell.first);
   row('question → first audio (speak:true)', direct.audio, inkwell.audio);
   console.log(
     `\nthroughput: ${(inkwellTurns / (inkwellMs / 1000)).toFixed(0)} text turns/s sustained by one instance (${inkwellTurns} turns in ${(inkwellMs / 1000).toFixed(1)} s, ${CONVERSATIONS} conversations asking back to back, each turn stored)`,
   );
-  console.log(`target: ≤ 5 ms added at p50 for the first delta → ${addedText <= 5 ? 'met' : 'NOT met'}`);
+  console.log(`target: ≤ 10 ms added at p99 for the first delta → ${addedP99 <= 10 ? 'met' : 'NOT met'}`);
   console.log(`Inkwell event-loop delay: during the latency rounds ${loopDuringRounds}; during the throughput run ${await loopDelay()}`);
   if (inkwell.errors > 0) console.log(`warning: ${inkwell.errors} error frames during the run`);
   console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);

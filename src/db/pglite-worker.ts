@@ -1,5 +1,7 @@
 /** The worker thread that owns the embedded PGlite database (see pglite-thread.ts). */
 import { mkdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
@@ -17,13 +19,37 @@ function plain(err: unknown): Record<string, unknown> & { message: string } {
 
 const reply = (message: WorkerReply) => port.postMessage(message);
 
+/**
+ * Postgres's own buffers, sized for one embedded connection: the defaults (128 MB of shared buffers,
+ * 100 connections) live in the WebAssembly memory, which never shrinks. Durability does not depend
+ * on them (every commit still goes through the WAL with synchronous_commit on).
+ */
+const MEMORY_SETTINGS = ['shared_buffers=16MB', 'wal_buffers=1MB', 'temp_buffers=1MB', 'max_connections=4'].flatMap((s) => ['-c', s]);
+
+/**
+ * A full garbage collection of this thread. initdb of a fresh directory runs in a second engine whose
+ * WebAssembly memory (hundreds of MB) is freed only when this thread's heap is collected, which an
+ * idle database thread may never do on its own.
+ */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // What the start-up's last promises still hold is free only a turn of the event loop later.
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 try {
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir, {
     // Counts come back as int8; they are small enough for a JS number.
     parsers: { [types.INT8]: (v: string) => Number(v) },
+    startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
     ...(options.template ? { loadDataDir: new Blob([options.template]) } : {}),
   });
+  await collectGarbage();
   if (options.schema) await db.exec(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"; SET search_path TO "${options.schema}"`);
   port.on('message', async (req: WorkerRequest) => {
     if (req.op === 'close') {

@@ -33,6 +33,8 @@ export default fp(
       limiter: new SlidingQuestionLimiter(c.questionsPerMinute, app.clock, app.redis?.window('tutor-questions', c.questionsPerMinute, 60_000) ?? null),
       queueLimit: c.queueLimit,
       historyMessages: c.historyMessages,
+      // Another instance may store or delete a conversation's messages: with Redis, each question reads them from the database.
+      contextCacheEntries: app.redis ? 0 : 500,
     });
     app.decorate('tutor', tutor);
     // Runs before the database plugin closes (hooks close in reverse order), so stopped answers are stored.

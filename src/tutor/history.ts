@@ -39,11 +39,16 @@ interface CachedMessage extends ContextMessage {
 
 const key = (userId: string, grammarId: number | null) => `${userId}\u0000${grammarId ?? ''}`;
 
+/** Only role and content: the messages go to the model as they are. */
+const strip = (messages: CachedMessage[]): ContextMessage[] => messages.map(({ role, content }) => ({ role, content }));
+
 /**
  * The tutor's memory: questions and answers per user and topic. The recent context of each conversation
  * is kept in process (bounded LRU) so a question reaches the model without a database round trip;
  * writes go to the database first and deletions evict, so every socket of this process sees the same
- * context and a new connection (or a restart) reloads it from the database.
+ * context and a new connection (or a restart) reloads it from the database. With several instances
+ * (cacheEntries 0) nothing is kept: another instance may have stored or deleted messages since, and
+ * only the database knows, so every question reads its context there.
  */
 export class TutorHistory {
   private readonly recent = new Map<string, Promise<CachedMessage[]>>();
@@ -58,6 +63,7 @@ export class TutorHistory {
 
   /** The last `contextSize` non-empty messages, oldest first. */
   async context(userId: string, grammarId: number | null): Promise<ContextMessage[]> {
+    if (this.cacheEntries === 0) return strip(await this.load(userId, grammarId));
     const k = key(userId, grammarId);
     let entry = this.recent.get(k);
     if (entry) {
@@ -69,8 +75,7 @@ export class TutorHistory {
     }
     this.recent.set(k, entry);
     this.evict();
-    // Only role and content: the messages go to the model as they are.
-    return (await entry).map(({ role, content }) => ({ role, content }));
+    return strip(await entry);
   }
 
   private async load(userId: string, grammarId: number | null): Promise<CachedMessage[]> {

@@ -19,6 +19,8 @@ export interface TutorOptions {
   limiter: QuestionLimiter;
   queueLimit: number;
   historyMessages: number;
+  /** Conversations whose recent context this process keeps; 0 when other instances write them too. */
+  contextCacheEntries: number;
 }
 
 /** The AI English tutor: topics, remembered conversations, and the live conversations of this process. */
@@ -29,7 +31,7 @@ export class Tutor {
 
   constructor(private readonly options: TutorOptions) {
     this.topics = new GrammarTopics(options.db);
-    this.history = new TutorHistory(options.db, options.clock, options.historyMessages);
+    this.history = new TutorHistory(options.db, options.clock, options.historyMessages, options.contextCacheEntries);
   }
 
   /** A conversation for one socket; `end()` it when the socket closes. */

@@ -86,13 +86,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(websocketPlugin);
   await app.register(swaggerPlugin);
   await app.register(accountsPlugin);
+  // Before the parts it observes: they take their observers from it.
+  await app.register(metricsPlugin);
   await app.register(socketTransportPlugin);
   await app.register(sessionsPlugin);
   await app.register(imagesPlugin);
   await app.register(tutorPlugin);
   await app.register(whiteboardPlugin);
 
-  await app.register(metricsPlugin);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
   await app.register(imagesRoutes, { prefix: '/api/v1/images' });

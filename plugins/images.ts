@@ -27,11 +27,12 @@ export default fp(
       publicUrl: app.settings.http.publicUrl,
       download: { timeoutMs: c.downloadTimeoutMs, maxBytes: c.maxBytes },
       log: app.log.child({ component: 'images' }),
+      observer: app.observers.pictures,
     });
     app.decorate('imageStore', store);
     app.decorate('imageStudio', studio);
     // preClose: generations still waiting on the provider stop before the database closes.
     app.addHook('preClose', async () => studio.close());
   },
-  { name: 'images', dependencies: ['db', 'openai', 'redis'] },
+  { name: 'images', dependencies: ['db', 'openai', 'redis', 'metrics'] },
 );

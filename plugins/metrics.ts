@@ -1,6 +1,28 @@
 import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PictureObserver } from '../src/images/openai-image-studio.js';
+import type { TutorObserver } from '../src/tutor/tutor-observer.js';
+
+/** What the socket transport reports. */
+export interface SocketObserver {
+  /** A socket was closed with 1013 because its unsent buffer passed WS_SEND_BUFFER_LIMIT. */
+  sendBufferClosed(kind: string): void;
+}
+
+/** The observers domain code reports through; this plugin turns them into Prometheus metrics. */
+export interface Observers {
+  tutor: TutorObserver;
+  pictures: PictureObserver;
+  sockets: SocketObserver;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Observers to hand to the domain (they record even when METRICS is off; only GET /metrics is gated). */
+    observers: Observers;
+  }
+}
 
 /** Which socket an upgrade request opens, from its path. */
 function socketKind(url: string | undefined): string {
@@ -15,18 +37,66 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Seconds, from a millisecond to a minute: model answers and speech. */
+const AI_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60];
+
 /**
  * GET /metrics in Prometheus text format when METRICS=true (optionally behind the bearer token
- * METRICS_TOKEN), never counted against the API rate limit. Figures are read from the running
- * parts at scrape time, so domain code needs no metrics library.
+ * METRICS_TOKEN), never counted against the API rate limit. Figures of the running parts are read at
+ * scrape time, and events reach it through the observers it decorates, so `src/` needs no metrics library.
  */
 export default fp(
   async (app) => {
-    if (!app.settings.metrics.enabled) return;
     const register = new Registry();
+    const registers = [register];
+
+    const turns = new Counter({
+      name: 'inkwell_tutor_turns_total',
+      help: 'Tutor turns by outcome (completed, stopped, failed, refused) and the error code a client saw',
+      labelNames: ['outcome', 'code'],
+      registers,
+    });
+    const firstToken = new Histogram({
+      name: 'inkwell_tutor_first_token_seconds',
+      help: 'Seconds from the start of a tutor turn to the first piece of its answer sent',
+      buckets: AI_SECONDS,
+      registers,
+    });
+    const firstAudio = new Histogram({
+      name: 'inkwell_tutor_first_audio_seconds',
+      help: 'Seconds from the start of a spoken tutor turn to its first audio sent',
+      buckets: AI_SECONDS,
+      registers,
+    });
+    const providerErrors = new Counter({
+      name: 'inkwell_provider_errors_total',
+      help: 'AI provider failures by capability (tutor, pictures) and code',
+      labelNames: ['capability', 'code'],
+      registers,
+    });
+    const sendBufferCloses = new Counter({
+      name: 'inkwell_send_buffer_closes_total',
+      help: 'Sockets closed with 1013 because their unsent buffer passed WS_SEND_BUFFER_LIMIT',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['whiteboard', 'tutor']) sendBufferCloses.inc({ kind }, 0);
+
+    app.decorate('observers', {
+      tutor: {
+        turnEnded: (outcome, code) => turns.inc({ outcome, code: code ?? '' }),
+        firstToken: (seconds) => firstToken.observe(seconds),
+        firstAudio: (seconds) => firstAudio.observe(seconds),
+        providerFailed: (code) => providerErrors.inc({ capability: 'tutor', code }),
+      },
+      pictures: { providerFailed: (code) => providerErrors.inc({ capability: 'pictures', code }) },
+      sockets: { sendBufferClosed: (kind) => sendBufferCloses.inc({ kind }) },
+    } satisfies Observers);
+
+    if (!app.settings.metrics.enabled) return;
     collectDefaultMetrics({ register, prefix: 'inkwell_' });
 
-    const sockets = new Gauge({ name: 'inkwell_open_sockets', help: 'Open WebSocket connections by kind', labelNames: ['kind'], registers: [register] });
+    const sockets = new Gauge({ name: 'inkwell_open_sockets', help: 'Open WebSocket connections by kind', labelNames: ['kind'], registers });
     for (const kind of ['whiteboard', 'tutor']) sockets.set({ kind }, 0);
     app.addHook('onReady', async () => {
       app.websocketServer.on('connection', (ws, req) => {
@@ -36,35 +106,35 @@ export default fp(
       });
     });
 
-    const { writer, registry } = app.whiteboard;
+    // The whiteboard is built after this plugin (it takes its observers): read at scrape time.
     new Gauge({
       name: 'inkwell_rooms_active',
       help: 'Rooms with at least one socket on this instance',
-      registers: [register],
+      registers,
       collect() {
-        this.set(registry.activeRooms);
+        this.set(app.whiteboard.registry.activeRooms);
       },
     });
     new Counter({
       name: 'inkwell_events_stored_total',
       help: 'Room events stored (draws, deletes, clears)',
-      registers: [register],
+      registers,
       collect() {
         this.reset();
-        this.inc(writer.stats.events);
+        this.inc(app.whiteboard.writer.stats.events);
       },
     });
     new Counter({
       name: 'inkwell_commits_total',
       help: 'Write transactions of the group-commit writer (events / commits = mean batch size)',
-      registers: [register],
+      registers,
       collect() {
         this.reset();
-        this.inc(writer.stats.transactions);
+        this.inc(app.whiteboard.writer.stats.transactions);
       },
     });
 
-    const http = new Counter({ name: 'inkwell_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [register] });
+    const http = new Counter({ name: 'inkwell_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers });
     app.addHook('onResponse', async (req, reply) => {
       http.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
     });
@@ -80,5 +150,5 @@ export default fp(
       return reply.type(register.contentType).send(await register.metrics());
     });
   },
-  { name: 'metrics', dependencies: ['env', 'websocket', 'whiteboard'] },
+  { name: 'metrics', dependencies: ['env', 'websocket'] },
 );

@@ -33,8 +33,12 @@ export interface AuthenticatedSocket {
   readonly isOpen: boolean;
   /** Sends one text frame; a client that stopped reading past WS_SEND_BUFFER_LIMIT is closed with 1013 instead. */
   send(text: string): void;
+  /** Closes the socket; a 1013 (the send-buffer limit, whoever applies it) is counted. */
   close(code: number, reason: string): void;
 }
+
+/** What a socket is closed with when it stopped reading and its unsent buffer passed WS_SEND_BUFFER_LIMIT. */
+export const SEND_BUFFER_FULL = 1013;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -146,6 +150,7 @@ function drop(map: Map<string, Set<Entry>>, key: string, entry: Entry): void {
 export default fp(
   async (app) => {
     const sendBufferLimit = app.settings.sockets.sendBufferLimit;
+    const observer = app.observers.sockets;
     const registry = new SocketRegistry();
     app.decorate('openSockets', registry);
 
@@ -167,6 +172,10 @@ export default fp(
         handler?.closed();
       });
 
+      const close = (code: number, reason: string) => {
+        if (code === SEND_BUFFER_FULL && socket.readyState === socket.OPEN) observer.sendBufferClosed(spec.label);
+        socket.close(code, reason);
+      };
       const out: AuthenticatedSocket = {
         raw: socket,
         get isOpen() {
@@ -175,10 +184,10 @@ export default fp(
         send(text) {
           if (socket.readyState !== socket.OPEN) return;
           // A client that stops reading must not make the server hold what it is sent in memory.
-          if (socket.bufferedAmount > sendBufferLimit) return socket.close(1013, 'You are not reading fast enough; reconnect');
+          if (socket.bufferedAmount > sendBufferLimit) return close(SEND_BUFFER_FULL, 'You are not reading fast enough; reconnect');
           socket.send(text);
         },
-        close: (code, reason) => socket.close(code, reason),
+        close,
       };
 
       void (async () => {
@@ -207,5 +216,5 @@ export default fp(
       });
     });
   },
-  { name: 'socket-transport', dependencies: ['websocket', 'jwt', 'accounts'] },
+  { name: 'socket-transport', dependencies: ['websocket', 'jwt', 'accounts', 'metrics'] },
 );

@@ -35,6 +35,7 @@ export default fp(
       historyMessages: c.historyMessages,
       // Another instance may store or delete a conversation's messages: with Redis, each question reads them from the database.
       contextCacheEntries: app.redis ? 0 : 500,
+      observer: app.observers.tutor,
     });
     app.decorate('tutor', tutor);
     // Runs before the database plugin closes (hooks close in reverse order), so stopped answers are stored.
@@ -42,5 +43,5 @@ export default fp(
       await tutor.shutdown();
     });
   },
-  { name: 'tutor', dependencies: ['env', 'db', 'openai', 'redis'] },
+  { name: 'tutor', dependencies: ['env', 'db', 'openai', 'redis', 'metrics'] },
 );

@@ -65,5 +65,5 @@ export default fp(
       await writer.close();
     });
   },
-  { name: 'whiteboard', dependencies: ['env', 'db', 'images', 'redis'] },
+  { name: 'whiteboard', dependencies: ['env', 'db', 'images', 'redis', 'metrics'] },
 );

@@ -2,12 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { clientIp } from '../plugins/rate-limit.js';
+import type { AuthenticatedSocket } from '../plugins/socket-transport.js';
 import { WhiteboardConnection } from '../src/whiteboard/connection.js';
 import { Participant, type SocketLike } from '../src/whiteboard/participant.js';
 import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
 
-/** The ws socket plus cork/uncork of its TCP socket, so a burst of frames leaves in one write. */
-function corkable(socket: WebSocket): SocketLike {
+/**
+ * The ws socket plus cork/uncork of its TCP socket, so a burst of frames leaves in one write;
+ * closes go through the transport, which counts the send-buffer ones (1013).
+ */
+function corkable(socket: WebSocket, out: AuthenticatedSocket): SocketLike {
   const tcp = (socket as unknown as { _socket?: Duplex })._socket;
   return {
     get bufferedAmount() {
@@ -17,7 +21,7 @@ function corkable(socket: WebSocket): SocketLike {
       return socket.readyState;
     },
     send: (data, cb) => socket.send(data, { binary: false }, cb),
-    close: (code, reason) => socket.close(code, reason),
+    close: (code, reason) => (code === undefined ? socket.close() : out.close(code, reason ?? '')),
     ...(tcp ? { cork: () => tcp.cork(), uncork: () => tcp.uncork() } : {}),
   };
 }
@@ -52,12 +56,12 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
       if (allowed === false) return socket.close(4029, TOO_MANY_CONNECTIONS);
       app.acceptSocket(socket, req, {
         ...spec,
-        open: async (user) => {
+        open: async (user, out) => {
           if (!(await allowed)) {
             socket.close(4029, TOO_MANY_CONNECTIONS);
             return null;
           }
-          const participant = new Participant({ id: user.id, name: user.name }, corkable(socket), limits);
+          const participant = new Participant({ id: user.id, name: user.name }, corkable(socket, out), limits);
           const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.rateBurst, c.ratePerSecond), req.log);
           return { receive: (data, isBinary) => connection.receive(data, isBinary), closed: () => void connection.close() };
         },

@@ -58,3 +58,22 @@ export async function callProvider<T>(deadline: ProviderDeadline, signal: AbortS
     }
   }
 }
+
+/** API keys the provider echoes back (OpenAI's 401 names the key's first and last characters). */
+const KEY_LIKE = /\bsk-[A-Za-z0-9_*.-]+/g;
+
+/**
+ * Fields safe to log about a provider failure: status, code, request id and message (keys masked),
+ * never headers or the request body (which holds the prompt). Our own wrappers show their cause.
+ */
+export function describeProviderError(err: unknown, depth = 0): Record<string, unknown> {
+  const text = (s: string) => s.replace(KEY_LIKE, 'sk-[redacted]');
+  if (err instanceof OpenAI.APIError) {
+    return { name: err.name, status: err.status, code: err.code, type: err.type, requestId: err.requestID, message: text(err.message) };
+  }
+  if (err instanceof Error) {
+    const cause = err.cause !== undefined && depth < 2 ? describeProviderError(err.cause, depth + 1) : undefined;
+    return { name: err.name, message: text(err.message), ...(cause ? { cause } : {}) };
+  }
+  return { message: text(String(err)) };
+}

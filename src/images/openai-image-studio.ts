@@ -1,16 +1,24 @@
 import type OpenAI from 'openai';
-import { callProvider, type ProviderDeadline } from '../provider-call.js';
+import { callProvider, describeProviderError, type ProviderDeadline } from '../provider-call.js';
 import type { GenerationQuota } from './generation-quota.js';
-import { ImageQuotaError, type GeneratedImage, type ImageStudio } from './image-studio.js';
+import { ImageQuotaError, type GeneratedImage, type ImageFailureCode, type ImageStudio } from './image-studio.js';
 import type { ImageStore } from './image-store.js';
 import { downloadPicture, type DownloadedPicture } from './picture-download.js';
 import { sniffPictureType } from './picture-type.js';
 import { placeholderUrl } from './placeholder.js';
-import { classifyProviderError, describeProviderError, generationError } from './provider-failure.js';
+import { classifyProviderError, generationError } from './provider-failure.js';
 
 /** The little of a logger the studio needs (pino fits). */
 export interface StudioLog {
+  debug(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What the studio reports for whoever counts it (the metrics plugin); the domain needs no metrics library. */
+export interface PictureObserver {
+  /** The provider failed a generation (its answer, or fetching the picture it named). */
+  providerFailed(code: ImageFailureCode): void;
 }
 
 export interface StudioOptions {
@@ -26,6 +34,7 @@ export interface StudioOptions {
   /** Bounds on fetching a `url` answer. */
   download: { timeoutMs: number; maxBytes: number };
   log: StudioLog;
+  observer?: PictureObserver;
 }
 
 /** ImageStudio on the OpenAI Images API, keeping every picture's bytes in the database. */
@@ -38,6 +47,8 @@ export class OpenAIImageStudio implements ImageStudio {
   async claim(userId: string): Promise<{ release(): void }> {
     const decision = await this.opts.quota.tryStart(userId);
     if (!decision.ok) {
+      // A limit doing its job, not a fault: visible at debug only.
+      this.opts.log.debug({ userId, code: decision.code }, 'picture refused by the quota');
       if (decision.code === 'ai_busy') {
         throw new ImageQuotaError('ai_busy', 'You already have a picture being generated; wait for it to finish before asking for another.');
       }
@@ -58,14 +69,23 @@ export class OpenAIImageStudio implements ImageStudio {
     const { openai } = this.opts;
     if (!openai) return { imageId: null, imageUrl: placeholderUrl(prompt), placeholder: true };
 
-    let imageId: string;
+    let picture: DownloadedPicture;
     try {
-      const picture = await this.requestPicture(openai, prompt);
-      imageId = await this.opts.store.save({ ...picture, prompt, userId: ctx.userId, roomId: ctx.roomId });
+      picture = await this.requestPicture(openai, prompt);
     } catch (err) {
       const code = classifyProviderError(err);
+      // A provider fault: warn with its code, never the prompt or the key.
       this.opts.log.warn({ err: describeProviderError(err), code, userId: ctx.userId, roomId: ctx.roomId }, 'image generation failed');
+      this.opts.observer?.providerFailed(code);
       throw generationError(code, err);
+    }
+    let imageId: string;
+    try {
+      imageId = await this.opts.store.save({ ...picture, prompt, userId: ctx.userId, roomId: ctx.roomId });
+    } catch (err) {
+      // Our own database, not the provider: the room still hears ai_failed, the only code it has.
+      this.opts.log.error({ err, userId: ctx.userId, roomId: ctx.roomId }, 'storing a generated picture failed');
+      throw generationError('ai_failed', err);
     }
     return { imageId, imageUrl: `${this.opts.publicUrl}/api/v1/images/${imageId}`, placeholder: false };
   }

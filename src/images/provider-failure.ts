@@ -32,14 +32,3 @@ export function classifyProviderError(err: unknown): ImageFailureCode {
   if (err instanceof Error && err.name === 'TimeoutError') return 'ai_timeout';
   return 'ai_failed';
 }
-
-/** Fields safe to log about a provider failure (no headers, no request body). */
-export function describeProviderError(err: unknown): Record<string, unknown> {
-  // Our own wrapper says only the sentence; the operator needs the reason under it.
-  if (err instanceof ImageGenerationError && err.cause !== undefined) return describeProviderError(err.cause);
-  if (err instanceof APIError) {
-    return { name: err.name, status: err.status, code: err.code, type: err.type, requestId: err.requestID, message: err.message };
-  }
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { message: String(err) };
-}

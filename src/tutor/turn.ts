@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { GrammarTopic } from '../db/types.js';
+import { describeProviderError } from '../provider-call.js';
 import { decodeAudioDataUrl, type DecodedAudio } from './audio-question.js';
 import { frames, type Question, type SendFrame, type TutorFrame } from './protocol.js';
 import type { TutorLog } from './tutor-log.js';
@@ -9,6 +10,7 @@ import { isAbort, providerError, StreamStalledError } from './provider-errors.js
 import { SentenceSplitter } from './sentences.js';
 import { SpokenAnswer } from './spoken-answer.js';
 import { aiUnavailable, TutorError } from './tutor-error.js';
+import { isProviderCode, type TurnOutcome, type TutorObserver } from './tutor-observer.js';
 import { systemInstructions } from './instructions.js';
 import type { ModelMessage, TutorModel } from './tutor-model.js';
 
@@ -26,6 +28,7 @@ export interface TurnServices {
   settings: TutorSettings;
   clock: Clock;
   log: TutorLog;
+  observer: TutorObserver;
 }
 
 /** Who is asking, about what. */
@@ -43,6 +46,10 @@ export class TutorTurn {
   readonly id = randomUUID();
   private readonly abort = new AbortController();
   private ended = false;
+  /** performance.now() when the turn started running: first token and first audio count from here. */
+  private startedAt = 0;
+  private firstToken = true;
+  private firstAudio = true;
 
   constructor(
     private readonly services: TurnServices,
@@ -58,17 +65,22 @@ export class TutorTurn {
 
   /** A turn refused before it started (busy, rate limited): its error, then its `completed.`. */
   reject(error: TutorError): void {
+    // A limit doing its job, not a fault: visible at debug only.
+    this.services.log.debug({ turnId: this.id, code: error.code }, 'tutor question refused');
+    this.services.observer.turnEnded('refused', error.code);
     this.fail(error);
     this.complete();
   }
 
   async run(): Promise<void> {
-    const { history, clock, log } = this.services;
+    const { history, clock, log, observer } = this.services;
     const signal = this.abort.signal;
     const askedAt = clock.now();
+    this.startedAt = performance.now();
     let question = '';
     let answer = '';
     let status: TurnStatus = 'completed';
+    let failure: TutorError | null = null;
     try {
       // The recording is checked first, so a bad one gets bad_audio even where no provider is set up.
       const audio = this.question.kind === 'audio' ? decodeAudioDataUrl(this.question.dataUrl, this.services.settings.audioMaxBytes) : undefined;
@@ -89,9 +101,9 @@ export class TutorTurn {
         status = 'stopped';
       } else {
         status = 'failed';
-        const error = providerError(signal.reason instanceof StreamStalledError ? signal.reason : err);
-        if (!(err instanceof TutorError)) log.warn({ err, turnId: this.id, code: error.code }, 'tutor turn failed');
-        this.fail(error);
+        failure = providerError(signal.reason instanceof StreamStalledError ? signal.reason : err);
+        this.providerFault(failure, 'tutor turn failed');
+        this.fail(failure);
       }
     }
     // Every turn whose question is known is stored with its status, failed ones included.
@@ -108,10 +120,20 @@ export class TutorTurn {
         });
       } catch (err) {
         log.error({ err, turnId: this.id }, 'could not store a tutor turn');
-        this.fail(new TutorError('internal', 'The answer could not be saved to your history.'));
+        failure = new TutorError('internal', 'The answer could not be saved to your history.');
+        this.fail(failure);
       }
     }
+    const outcome: TurnOutcome = failure ? 'failed' : status;
+    observer.turnEnded(outcome, outcome === 'failed' ? (failure?.code ?? null) : null);
     this.complete();
+  }
+
+  /** A provider fault is counted and logged at warn with its code; never the question, the answer or the key. */
+  private providerFault(error: TutorError, msg: string): void {
+    if (!isProviderCode(error.code)) return;
+    this.services.observer.providerFailed(error.code);
+    this.services.log.warn({ turnId: this.id, code: error.code, err: describeProviderError(error.cause ?? error) }, msg);
   }
 
   /** Transcribes the checked recording and shows the learner what was heard. */
@@ -136,7 +158,11 @@ export class TutorTurn {
     const spoken = this.question.speak
       ? new SpokenAnswer(
           (sentence, s) => model.speak(sentence, s),
-          (index, bytes) => this.send(frames.audio(this.id, index, bytes)),
+          (index, bytes) => {
+            if (this.firstAudio) this.services.observer.firstAudio(this.since());
+            this.firstAudio = false;
+            this.send(frames.audio(this.id, index, bytes));
+          },
           signal,
         )
       : null;
@@ -151,6 +177,8 @@ export class TutorTurn {
           idle = setTimeout(() => this.abort.abort(new StreamStalledError()), settings.streamIdleMs);
           if (!piece || signal.aborted) continue;
           onPiece(piece);
+          if (this.firstToken) this.services.observer.firstToken(this.since());
+          this.firstToken = false;
           this.send(frames.delta(this.id, piece));
           if (splitter) for (const sentence of splitter.push(piece)) spoken!.say(sentence);
         }
@@ -166,8 +194,9 @@ export class TutorTurn {
         } catch (err) {
           if (signal.aborted) throw signal.reason;
           // The text answer is complete; only the voice failed, so say so and keep the turn completed.
-          this.services.log.warn({ err, turnId: this.id }, 'tutor speech failed');
-          this.fail(providerError(err, 'speak the answer'));
+          const error = providerError(err, 'speak the answer');
+          this.providerFault(error, 'tutor speech failed');
+          this.fail(error);
         }
       }
     } catch (err) {
@@ -175,6 +204,10 @@ export class TutorTurn {
       spoken?.cancel();
       throw err;
     }
+  }
+
+  private since(): number {
+    return (performance.now() - this.startedAt) / 1000;
   }
 
   private fail(error: TutorError): void {

@@ -4,6 +4,7 @@ import type { Database } from '../db/types.js';
 import { TutorConversation } from './conversation.js';
 import type { SendFrame } from './protocol.js';
 import type { TutorLog } from './tutor-log.js';
+import { unobservedTutor, type TutorObserver } from './tutor-observer.js';
 import { TutorHistory } from './history.js';
 import type { QuestionLimiter } from './question-limiter.js';
 import { GrammarTopics } from './topics.js';
@@ -21,6 +22,7 @@ export interface TutorOptions {
   historyMessages: number;
   /** Conversations whose recent context this process keeps; 0 when other instances write them too. */
   contextCacheEntries: number;
+  observer?: TutorObserver;
 }
 
 /** The AI English tutor: topics, remembered conversations, and the live conversations of this process. */
@@ -36,8 +38,8 @@ export class Tutor {
 
   /** A conversation for one socket; `end()` it when the socket closes. */
   open(scope: ConversationScope, send: SendFrame, log: TutorLog = this.options.log): TutorConversation {
-    const { model, clock, settings, limiter, queueLimit } = this.options;
-    const conversation = new TutorConversation({ model, history: this.history, settings, clock, log }, scope, send, { queueLimit, limiter });
+    const { model, clock, settings, limiter, queueLimit, observer = unobservedTutor } = this.options;
+    const conversation = new TutorConversation({ model, history: this.history, settings, clock, log, observer }, scope, send, { queueLimit, limiter });
     this.live.add(conversation);
     return conversation;
   }

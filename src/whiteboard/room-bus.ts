@@ -14,6 +14,8 @@ export interface RoomEvent {
   exceptUserId?: string;
   /** The socket that caused the event gets this frame instead (its `clientRef` echoed). */
   origin?: { connectionId: string; message: ServerMessage };
+  /** The room already had this event (read back from the log before the sender's own copy came): only `origin` gets it. */
+  echoOnly?: boolean;
 }
 
 /** A user's role in a room changed (null: removed); every instance applies it to its open sockets. */

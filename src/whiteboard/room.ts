@@ -224,6 +224,7 @@ export class Room {
     const max = this.deps.maxPendingEvents ?? 10_000;
     for (const seat of this.seats.values()) {
       if (event.exceptUserId !== undefined && seat.participant.user.id === event.exceptUserId) continue;
+      if (event.echoOnly && seat.participant.connectionId !== event.origin?.connectionId) continue;
       if (seat.pending) {
         if (event.volatile || !seat.participant.isOpen) continue;
         seat.pending.push(event);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import type { SharedWindow, Verdict } from '../src/sliding-window.js';
@@ -11,8 +11,15 @@ export interface SharedRedis {
   key(name: string): string;
   /** True while the command connection is up. */
   isUp(): boolean;
-  /** Listens on a channel (its own connection, as Redis requires; made or remade whenever Redis answers). */
-  subscribe(channel: string, listener: (message: string) => void): void;
+  /**
+   * Listens on a channel (its own connection, as Redis requires; made or remade whenever Redis
+   * answers). `subscribed` settles when Redis confirmed it, at once while Redis is away.
+   */
+  subscribe(channel: string, listener: (message: string) => void): { subscribed: Promise<void>; unsubscribe(): void };
+  /** Called each time Redis answers again after an outage (messages published meanwhile are lost). */
+  onReconnect(listener: () => void): void;
+  /** Runs a Lua script (by its SHA once Redis knows it) on keys named without the prefix. */
+  run(script: string, keys: string[], args: Array<string | number>): Promise<unknown>;
   /** Best effort: a message published while Redis is down is lost, so receivers must have another way to catch up. */
   publish(channel: string, message: string): void;
   /** At most `limit` events per key in any rolling `windowMs`, counted for every instance under `name`. */
@@ -63,6 +70,11 @@ export default fp(
     // Subscriptions wait in the offline queue, however long, so that they are made as soon as Redis answers.
     const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null, connectionName: 'inkwell-subscriber' });
     const listeners = new Map<string, Set<(message: string) => void>>();
+    const reconnectListeners: Array<() => void> = [];
+    const reconnected = () => {
+      for (const listener of reconnectListeners) listener();
+    };
+    const shas = new Map<string, string>();
 
     let down = false;
     client.on('error', (err: Error) => {
@@ -75,8 +87,14 @@ export default fp(
       if (!down) return;
       down = false;
       app.log.info('Redis is back: shared limits and delivery across instances resume');
+      reconnected();
     });
     subscriber.on('error', () => {}); // reported once by the command connection
+    let subscriberWasReady = false;
+    subscriber.on('ready', () => {
+      if (subscriberWasReady) reconnected();
+      subscriberWasReady = true;
+    });
     subscriber.on('message', (channel: string, message: string) => {
       for (const listener of listeners.get(channel) ?? []) listener(message);
     });
@@ -89,7 +107,38 @@ export default fp(
         const name = prefix + channel;
         const set = listeners.get(name) ?? new Set();
         listeners.set(name, set.add(listener));
-        if (set.size === 1) subscriber.subscribe(name).catch(() => {});
+        let subscribed = Promise.resolve();
+        if (set.size === 1) {
+          const request = subscriber.subscribe(name).then(() => {});
+          request.catch(() => {});
+          if (subscriber.status === 'ready') subscribed = request;
+        }
+        return {
+          subscribed,
+          unsubscribe() {
+            if (!set.delete(listener) || set.size > 0 || listeners.get(name) !== set) return;
+            listeners.delete(name);
+            subscriber.unsubscribe(name).catch(() => {});
+          },
+        };
+      },
+      onReconnect(listener) {
+        reconnectListeners.push(listener);
+      },
+      async run(script, keys, args) {
+        let sha = shas.get(script);
+        if (!sha) {
+          sha = createHash('sha1').update(script).digest('hex');
+          shas.set(script, sha);
+        }
+        const named = keys.map((k) => prefix + k);
+        try {
+          return await client.evalsha(sha, named.length, ...named, ...args);
+        } catch (err) {
+          // First use since Redis started: send the script itself once.
+          if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+          return client.eval(script, named.length, ...named, ...args);
+        }
       },
       publish(channel, message) {
         client.publish(prefix + channel, message).catch(() => {});

@@ -4,7 +4,8 @@ import { DatabaseRoomEventLog, type RoomEventLog } from '../src/whiteboard/event
 import { FallbackWindow, SlidingWindowCounter } from '../src/sliding-window.js';
 import { InProcessConnectionCounter, SharedConnectionCounter, type ConnectionCounter } from '../src/whiteboard/rate-limiter.js';
 import { RoomAccess } from '../src/whiteboard/room-access.js';
-import { InProcessRoomBus } from '../src/whiteboard/room-bus.js';
+import { RedisRoomBus } from '../src/whiteboard/redis-room-bus.js';
+import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
 import { RoomRegistry } from '../src/whiteboard/room-registry.js';
 import { RoomStore } from '../src/whiteboard/room-store.js';
 import type { RoomDeps } from '../src/whiteboard/room.js';
@@ -28,7 +29,8 @@ declare module 'fastify' {
 
 /**
  * The whiteboard's rooms: one group-commit writer and one room registry for the process, with the
- * in-process bus (a Redis bus can replace it for several instances). Pending writes are committed on close.
+ * in-process bus, or with REDIS_URL the Redis bus that lets several instances serve the same rooms.
+ * Pending writes are committed on close.
  */
 export default fp(
   async (app) => {
@@ -36,7 +38,9 @@ export default fp(
     const store = new RoomStore(app.db, app.clock);
     const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings, retention: c.eventLog });
     const eventLog = new DatabaseRoomEventLog(app.db);
-    const bus = new InProcessRoomBus();
+    const redis = app.redis;
+    // With Redis, rooms are shared by every instance; without, everything stays in this process.
+    const bus: RoomBus = redis ? new RedisRoomBus({ redis, log: eventLog, heads: (ids) => store.heads(ids), logger: app.log }) : new InProcessRoomBus();
     const connectionCounter = (): ConnectionCounter => {
       const limit = c.connectionsPerIpPerMinute;
       if (!app.redis) return new InProcessConnectionCounter(limit);
@@ -63,6 +67,7 @@ export default fp(
     // Sockets are closed (1001) before this runs; what they sent and was accepted still gets stored.
     app.addHook('onClose', async () => {
       await writer.close();
+      if (bus instanceof RedisRoomBus) await bus.close();
     });
   },
   { name: 'whiteboard', dependencies: ['env', 'db', 'images', 'redis', 'metrics'] },

@@ -72,7 +72,13 @@ export class RoomStore {
     return row?.seq ?? 0;
   }
 
-  /** Live drawings with seq in (after, upTo], oldest first, with their authors' names. */
+  /** Several rooms' latest seqs in one query (rooms that do not exist are left out). */
+  async heads(roomIds: string[]): Promise<Map<string, number>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = await this.db.selectFrom('rooms').select(['id', 'seq']).where('id', 'in', roomIds).execute();
+    return new Map(rows.map((r) => [r.id, r.seq]));
+  }
+
   /** One page of a room's drawings in seq order, after `after`; `nextCursor` is null on the last page. */
   async drawingsPage(roomId: string, after: number, limit: number): Promise<{ drawings: Drawing[]; nextCursor: number | null }> {
     // One more than asked tells whether another page exists.
@@ -81,6 +87,7 @@ export class RoomStore {
     return { drawings, nextCursor: rows.length > limit ? drawings[drawings.length - 1]!.seq : null };
   }
 
+  /** Live drawings with seq in (after, upTo], oldest first, with their authors' names. */
   async drawings(roomId: string, after: number, limit: number, upTo?: number): Promise<Drawing[]> {
     let q = this.db
       .selectFrom('drawings')

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { ClusterPresence, type PresenceChange, type ScriptRunner } from './cluster-presence.js';
+import type { RoomEventLog } from './event-log.js';
+import { frame, type Member, type ServerMessage } from './protocol.js';
+import type { AccessChange, RoomBus, RoomEvent, RoomListener } from './room-bus.js';
+import { RoomSequencer } from './room-sequencer.js';
+
+/** The few things the bus needs from Redis (channel and key names are under the deployment's prefix). */
+export interface BusRedis extends ScriptRunner {
+  /** True while commands reach Redis. */
+  isUp(): boolean;
+  /** Best effort: lost while Redis is away (the database fills the gap). */
+  publish(channel: string, message: string): void;
+  /** `subscribed` settles once Redis confirmed the subscription (at once while Redis is away). */
+  subscribe(channel: string, listener: (message: string) => void): { subscribed: Promise<void>; unsubscribe(): void };
+  /** Called when Redis answers again after an outage: what passed meanwhile was lost. */
+  onReconnect(listener: () => void): void;
+}
+
+export interface RedisRoomBusDeps {
+  redis: BusRedis;
+  /** The room event log, read to fill gaps. */
+  log: RoomEventLog;
+  /** Rooms' latest seqs in the database. */
+  heads(roomIds: string[]): Promise<Map<string, number>>;
+  logger: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  timing?: Partial<BusTiming>;
+}
+
+export interface BusTiming {
+  /** How often this instance beats (refreshing its rooms' presence) and checks its rooms' heads in the database. */
+  heartbeatMs: number;
+  /** An instance silent this long is dead; its users leave. Several heartbeats, so a busy moment is not a death. */
+  staleMs: number;
+  /** Presence keys outlive their last instance by this much. */
+  ttlMs: number;
+  /** A gap waits this long for its events to come over Redis before the log is read (not at all while Redis is away). */
+  gapGraceMs: number;
+}
+
+const DEFAULT_TIMING: BusTiming = { heartbeatMs: 2000, staleMs: 9000, ttlMs: 60_000, gapGraceMs: 50 };
+/** How long a room waits for Redis to confirm its subscription before it starts anyway. */
+const SUBSCRIBE_WAIT_MS = 1000;
+
+// What instances say to each other on a room's channel: an event, an access change, or the room's head.
+const Envelope = Type.Object({
+  from: Type.String(),
+  event: Type.Optional(
+    Type.Object({
+      message: Type.Object({ type: Type.String() }),
+      seq: Type.Optional(Type.Integer()),
+      volatile: Type.Optional(Type.Boolean()),
+      exceptUserId: Type.Optional(Type.String()),
+    }),
+  ),
+  access: Type.Optional(Type.Object({ userId: Type.String(), role: Type.Union([Type.Literal('editor'), Type.Literal('viewer'), Type.Null()]) })),
+  head: Type.Optional(Type.Integer()),
+});
+type Envelope = Static<typeof Envelope>;
+const checkEnvelope = Compile(Envelope);
+
+interface ActiveRoom {
+  listeners: Set<RoomListener>;
+  sequencer: RoomSequencer;
+  /** Subscribed to the room's channel, then the starting seq read. */
+  started: Promise<void>;
+  unsubscribe(): void;
+}
+
+/**
+ * The room bus of an instance among several. An event stored here is delivered to this instance's
+ * sockets at once and published on the room's Redis channel for the others; every instance orders
+ * what it gets (its own and the others') through the room's sequencer, which fills gaps from the
+ * database, so a message lost in Redis only delays delivery. Presence is kept in Redis
+ * (ClusterPresence) with this instance's own sockets mirrored in memory for when Redis is away.
+ */
+export class RedisRoomBus implements RoomBus {
+  readonly instanceId = randomUUID();
+  private readonly rooms = new Map<string, ActiveRoom>();
+  /** This instance's sockets per room: the truth while Redis is away, and what is re-sent when it is back. */
+  private readonly local = new Map<string, Map<string, Member>>();
+  private readonly presence: ClusterPresence;
+  private readonly timing: BusTiming;
+  private readonly timer: NodeJS.Timeout;
+  private recovering: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: RedisRoomBusDeps) {
+    this.timing = { ...DEFAULT_TIMING, ...deps.timing };
+    this.presence = new ClusterPresence(deps.redis, this.instanceId, this.timing);
+    this.timer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
+    this.timer.unref();
+    // Both Redis connections may come back one after the other: one repair for both.
+    deps.redis.onReconnect(() => {
+      if (this.recovering || this.closed) return;
+      this.recovering = setTimeout(() => {
+        this.recovering = null;
+        void this.beat(true);
+      }, 100);
+    });
+  }
+
+  subscribe(roomId: string, listener: RoomListener): () => void {
+    const room = this.rooms.get(roomId) ?? this.activate(roomId);
+    room.listeners.add(listener);
+    return () => {
+      room.listeners.delete(listener);
+      if (room.listeners.size > 0 || this.rooms.get(roomId) !== room) return;
+      this.rooms.delete(roomId);
+      room.sequencer.dispose();
+      room.unsubscribe();
+    };
+  }
+
+  private activate(roomId: string): ActiveRoom {
+    const { redis, log, heads, logger } = this.deps;
+    const listeners = new Set<RoomListener>();
+    const sequencer = new RoomSequencer({
+      roomId,
+      log,
+      latestSeq: async (id) => (await heads([id])).get(id) ?? 0,
+      deliver: (event) => {
+        for (const l of listeners) l.deliver(event);
+      },
+      gapGraceMs: () => (redis.isUp() ? this.timing.gapGraceMs : 0),
+      warn: (obj, msg) => logger.warn(obj, msg),
+    });
+    const channel = redis.subscribe(`room:${roomId}`, (text) => this.received(roomId, text));
+    // Subscribed before the starting seq is read: an event stored after that read reaches us over Redis or fills a gap.
+    const subscribed = Promise.race([channel.subscribed.catch(() => {}), new Promise((r) => setTimeout(r, SUBSCRIBE_WAIT_MS).unref())]);
+    const started = subscribed.then(() => sequencer.ready());
+    started.catch(() => {}); // retried by the first join that needs it
+    const room: ActiveRoom = { listeners, sequencer, started, unsubscribe: channel.unsubscribe };
+    this.rooms.set(roomId, room);
+    return room;
+  }
+
+  publish(roomId: string, event: RoomEvent): void {
+    const { message, seq, volatile, exceptUserId } = event;
+    this.send(roomId, { from: this.instanceId, event: { message, seq, volatile, exceptUserId } });
+    this.rooms.get(roomId)?.sequencer.offer(event);
+  }
+
+  publishAccess(roomId: string, change: AccessChange): void {
+    this.send(roomId, { from: this.instanceId, access: change });
+    for (const l of this.rooms.get(roomId)?.listeners ?? []) l.accessChanged(change);
+  }
+
+  private send(roomId: string, envelope: Envelope): void {
+    this.deps.redis.publish(`room:${roomId}`, JSON.stringify(envelope));
+  }
+
+  private received(roomId: string, text: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!checkEnvelope.Check(envelope) || envelope.from === this.instanceId) return;
+    const { event, access, head } = envelope;
+    if (event) room.sequencer.offer({ ...event, message: event.message as ServerMessage });
+    if (access) for (const l of room.listeners) l.accessChanged(access);
+    if (head !== undefined) room.sequencer.catchUp(head);
+  }
+
+  async addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean> {
+    // The joiner's snapshot is read after this: from then on the room delivers every later event.
+    const room = this.rooms.get(roomId);
+    if (room) await room.started.catch(() => room.sequencer.ready());
+    const sockets = this.local.get(roomId) ?? new Map<string, Member>();
+    this.local.set(roomId, sockets);
+    const firstHere = ![...sockets.values()].some((m) => m.id === member.id);
+    sockets.set(connectionId, member);
+    try {
+      const change = await this.presence.add(roomId, connectionId, member);
+      this.announce(roomId, change, member.id);
+      return change.joined.some((m) => m.id === member.id);
+    } catch (err) {
+      this.deps.logger.debug({ err, roomId }, 'presence kept locally: Redis did not answer');
+      return firstHere;
+    }
+  }
+
+  async removePresence(roomId: string, userId: string, connectionId: string): Promise<boolean> {
+    const sockets = this.local.get(roomId);
+    if (!sockets?.delete(connectionId)) return false;
+    if (sockets.size === 0) this.local.delete(roomId);
+    const lastHere = ![...sockets.values()].some((m) => m.id === userId);
+    try {
+      const change = await this.presence.remove(roomId, connectionId);
+      this.announce(roomId, change, userId);
+      return change.left.some((m) => m.id === userId);
+    } catch (err) {
+      this.deps.logger.debug({ err, roomId }, 'presence kept locally: Redis did not answer');
+      return lastHere;
+    }
+  }
+
+  async members(roomId: string): Promise<Member[]> {
+    try {
+      return await this.presence.members(roomId);
+    } catch {
+      const byUser = new Map([...(this.local.get(roomId)?.values() ?? [])].map((m) => [m.id, m]));
+      return [...byUser.values()];
+    }
+  }
+
+  /**
+   * Presence changes found along the way. Another instance's users reaped go to every instance;
+   * changes this instance's sockets were already told of (a repair after an outage) go to the
+   * others only; `skipUserId`'s own join or leave is announced by the room itself.
+   */
+  private announce(roomId: string, change: PresenceChange, skipUserId?: string): void {
+    const told = new Set(change.ownDropped);
+    const events = [
+      ...change.joined.map((user) => ({ user, kind: 'member_joined' as const, toldHere: true })),
+      ...change.left.map((user) => ({ user, kind: 'member_left' as const, toldHere: told.has(user.id) })),
+    ];
+    for (const { user, kind, toldHere } of events) {
+      if (user.id === skipUserId) continue;
+      const message = frame(kind, { roomId, user }) as ServerMessage;
+      if (toldHere) this.send(roomId, { from: this.instanceId, event: { message } });
+      else this.publish(roomId, { message });
+    }
+  }
+
+  /**
+   * The heartbeat: refreshes this instance's presence in each of its rooms (reaping dead
+   * instances' sockets) and checks its rooms' heads in the database. After an outage (`recover`)
+   * it also tells the others each room's head, so they fetch what this instance stored meanwhile.
+   */
+  private async beat(recover = false): Promise<void> {
+    if (this.closed) return;
+    const { redis, logger, heads } = this.deps;
+    for (const [roomId, sockets] of this.local) {
+      if (!redis.isUp()) break;
+      try {
+        this.announce(roomId, await this.presence.sync(roomId, sockets));
+      } catch (err) {
+        logger.debug({ err, roomId }, 'presence heartbeat failed');
+      }
+    }
+    const ids = [...this.rooms.keys()];
+    if (ids.length === 0) return;
+    try {
+      for (const [roomId, seq] of await heads(ids)) {
+        this.rooms.get(roomId)?.sequencer.catchUp(seq);
+        if (recover) this.send(roomId, { from: this.instanceId, head: seq });
+      }
+    } catch (err) {
+      logger.debug({ err }, 'reading room heads failed');
+    }
+  }
+
+  /** Stops the heartbeat and takes this instance's sockets out of the rooms at once (the others hear member_left). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    if (this.recovering) clearTimeout(this.recovering);
+    for (const room of this.rooms.values()) room.sequencer.dispose();
+    if (!this.deps.redis.isUp()) return;
+    await Promise.all(
+      [...this.local.keys()].map((roomId) =>
+        this.presence.sync(roomId, []).then(
+          (change) => this.announce(roomId, change),
+          () => {},
+        ),
+      ),
+    );
+    this.local.clear();
+  }
+}

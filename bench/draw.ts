@@ -11,11 +11,9 @@
  * BENCH_ENV_<NAME>=value sets Inkwell's variable <NAME> for the run (e.g. BENCH_ENV_WS_MAX_PAYLOAD=65536).
  * BENCH_PROFILE=<dir> also writes a CPU profile of each server process into that directory.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { LoadRoom, type LoadResult } from './load.js';
-import type { ChildMessage, Command, ServerKind } from './server-process.js';
+import { ServerChild } from './server-child.js';
 import type { TransactionCounts } from './transaction-counter.js';
 
 function option(name: string, fallback: number): number;
@@ -45,59 +43,6 @@ const HARD_LIMIT_MS = Math.max(180, 2 * config.seconds + 60) * 1000;
 const WARMUP_SECONDS = 1;
 const DRAIN_MS = 3000;
 if (config.members <= config.senders) throw new Error('members must be more than senders (members include the senders)');
-
-/** A benchmarked server in its own process, driven over IPC. */
-class ServerChild {
-  private readonly child: ChildProcess;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-  readonly ready: Promise<{ port: number; database?: string }>;
-  readonly exited: Promise<void>;
-
-  constructor(readonly kind: ServerKind) {
-    // fork() reuses this process's execArgv, so the child runs TypeScript through tsx as well.
-    // BENCH_PROFILE=<dir> writes a V8 CPU profile of each server process there (open it in Chrome DevTools).
-    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    this.child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [kind], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: process.env,
-      execArgv: [...process.execArgv, ...profile],
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-    this.ready = new Promise((resolve, reject) => {
-      this.child.once('exit', (code) => {
-        reject(new Error(`${kind} server exited with code ${code}`));
-        for (const p of this.pending.values()) p.reject(new Error(`${kind} server exited`));
-      });
-      this.child.on('message', (msg: ChildMessage) => {
-        if (msg.type === 'ready') return resolve(msg);
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        this.pending.delete(msg.id);
-        if (msg.error) p.reject(new Error(msg.error));
-        else p.resolve(msg.result);
-      });
-    });
-    this.ready.catch(() => {});
-  }
-
-  call<T>(command: Command extends infer C ? (C extends Command ? Omit<C, 'id'> : never) : never): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ ...command, id });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = this.exited;
-    this.call({ cmd: 'stop' }).catch(() => {});
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 interface InkwellRoom {
   port: number;

@@ -13,6 +13,8 @@ export interface RoomOptions {
   drawFields: Record<string, unknown>;
   /** Points per drawing. */
   points: number;
+  /** Which server member i is on, when the room spans several (latency is also reported for pairs on different ones). */
+  serverOf?: (member: number) => number;
 }
 
 export interface LoadResult {
@@ -26,6 +28,9 @@ export interface LoadResult {
   p99: number;
   max: number;
   samples: number;
+  /** With serverOf: latency from a sender on one server to a receiver on another. */
+  crossP50?: number;
+  crossP99?: number;
   /** Frames of other types seen (error codes etc.), and close codes before the end. */
   errors: Record<string, number>;
   closes: Record<string, number>;
@@ -34,6 +39,7 @@ export interface LoadResult {
 }
 
 interface Member {
+  index: number;
   ws: WebSocket;
   received: number;
   lastSeq: number;
@@ -61,6 +67,7 @@ export class LoadRoom {
   /** sentAt[sender][n]: send time of that sender's n-th drawing. */
   private readonly sentAt: number[][];
   private latencies: number[] = [];
+  private crossLatencies: number[] = [];
   private measuring = false;
   private measuredSent = 0;
   private measuredReceived = 0;
@@ -84,7 +91,7 @@ export class LoadRoom {
 
   private connect(i: number): Promise<void> {
     const ws = new WebSocket(this.opts.url(i), { perMessageDeflate: false });
-    const member: Member = { ws, received: 0, lastSeq: 0 };
+    const member: Member = { index: i, ws, received: 0, lastSeq: 0 };
     this.members[i] = member;
     const isReceiver = i >= this.opts.senders;
     return new Promise<void>((resolve, reject) => {
@@ -122,7 +129,10 @@ export class LoadRoom {
     this.measuredReceived++;
     const first = pointsOf(frame)?.[0];
     const t0 = first ? this.sentAt[first.x]?.[first.y] : undefined;
-    if (t0 !== undefined) this.latencies.push(now - t0);
+    if (t0 === undefined) return;
+    this.latencies.push(now - t0);
+    const serverOf = this.opts.serverOf;
+    if (serverOf && serverOf(first!.x) !== serverOf(member.index)) this.crossLatencies.push(now - t0);
   }
 
   private get receivers(): Member[] {
@@ -192,6 +202,7 @@ export class LoadRoom {
 
   result(): LoadResult {
     const sorted = Float64Array.from(this.latencies).sort();
+    const cross = Float64Array.from(this.crossLatencies).sort();
     const receivers = this.receivers.length;
     const receivedPerReceiver = this.measuredReceived / Math.max(1, receivers);
     return {
@@ -203,6 +214,7 @@ export class LoadRoom {
       p99: percentile(sorted, 99),
       max: sorted.length ? sorted[sorted.length - 1]! : NaN,
       samples: sorted.length,
+      ...(this.opts.serverOf ? { crossP50: percentile(cross, 50), crossP99: percentile(cross, 99) } : {}),
       errors: { ...this.errors },
       closes: { ...this.closes },
       outOfOrder: this.outOfOrder,

@@ -57,14 +57,15 @@ async function runInkwell(): Promise<void> {
   type TestServer = import('../test/helpers/server.js').TestServer;
 
   const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || '';
-  const schema = databaseUrl ? `bench_${randomBytes(5).toString('hex')}` : undefined;
+  // Several instances of one cluster share BENCH_SCHEMA; only the one without BENCH_KEEP_SCHEMA drops it.
+  const schema = databaseUrl ? process.env.BENCH_SCHEMA || `bench_${randomBytes(5).toString('hex')}` : undefined;
   const logs = new LogCapture();
   const unlimited = 10_000_000;
   const app = await buildApp({
     processEnv: false,
     logStream: logs,
     dbSchema: schema,
-    dropSchemaOnClose: schema !== undefined,
+    dropSchemaOnClose: schema !== undefined && process.env.BENCH_KEEP_SCHEMA !== '1',
     env: {
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
@@ -113,7 +114,10 @@ async function runInkwell(): Promise<void> {
         case 'counts': {
           // The group-commit writer counts its own transactions; the driver-level count also sees reads.
           const writer = app.whiteboard?.writer.stats;
-          return send({ type: 'reply', id: msg.id, result: { ...transactionCounts(), writerTransactions: writer?.transactions ?? 0 } });
+          // With REDIS_URL, the Redis commands the room bus sent (messages and presence scripts).
+          const bus = (app.whiteboard?.bus as { stats?: { published: number; scripts: number } } | undefined)?.stats;
+          const redisCommands = bus ? bus.published + bus.scripts : 0;
+          return send({ type: 'reply', id: msg.id, result: { ...transactionCounts(), writerTransactions: writer?.transactions ?? 0, redisCommands } });
         }
         case 'storedDrawings': {
           const row = await app.db

@@ -17,6 +17,8 @@ export interface Whiteboard {
   eventLog: RoomEventLog;
   access: RoomAccess;
   registry: RoomRegistry;
+  /** In-process, or shared by every instance through Redis. */
+  bus: RoomBus;
   /** Socket connections per client address (WS_CONNECTIONS_PER_IP_PER_MINUTE). */
   connections: ConnectionCounter;
 }
@@ -61,6 +63,7 @@ export default fp(
       writer,
       eventLog,
       access,
+      bus,
       registry: new RoomRegistry(deps, access),
       connections: connectionCounter(),
     });

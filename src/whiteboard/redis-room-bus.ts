@@ -78,6 +78,8 @@ interface ActiveRoom {
  */
 export class RedisRoomBus implements RoomBus {
   readonly instanceId = randomUUID();
+  /** Redis commands this bus sent: messages published and presence scripts run (the benchmark reads them). */
+  readonly stats = { published: 0, scripts: 0 };
   private readonly rooms = new Map<string, ActiveRoom>();
   /** This instance's sockets per room: the truth while Redis is away, and what is re-sent when it is back. */
   private readonly local = new Map<string, Map<string, Member>>();
@@ -86,10 +88,20 @@ export class RedisRoomBus implements RoomBus {
   private readonly timer: NodeJS.Timeout;
   private recovering: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Rooms this instance has had sockets in (until a leave found it empty): where a goodbye is due on close. */
+  private readonly touched = new Set<string>();
+  /** Presence steps in flight: shutdown lets them finish before Redis is disconnected. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: RedisRoomBusDeps) {
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
-    this.presence = new ClusterPresence(deps.redis, this.instanceId, this.timing);
+    const counted: ScriptRunner = {
+      run: (script, keys, args) => {
+        this.stats.scripts++;
+        return deps.redis.run(script, keys, args);
+      },
+    };
+    this.presence = new ClusterPresence(counted, this.instanceId, this.timing);
     this.timer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
     this.timer.unref();
     // Both Redis connections may come back one after the other: one repair for both.
@@ -149,6 +161,7 @@ export class RedisRoomBus implements RoomBus {
   }
 
   private send(roomId: string, envelope: Envelope): void {
+    this.stats.published++;
     this.deps.redis.publish(`room:${roomId}`, JSON.stringify(envelope));
   }
 
@@ -176,8 +189,9 @@ export class RedisRoomBus implements RoomBus {
     this.local.set(roomId, sockets);
     const firstHere = ![...sockets.values()].some((m) => m.id === member.id);
     sockets.set(connectionId, member);
+    this.touched.add(roomId);
     try {
-      const change = await this.presence.add(roomId, connectionId, member);
+      const change = await this.track(this.presence.add(roomId, connectionId, member));
       this.announce(roomId, change, member.id);
       return change.joined.some((m) => m.id === member.id);
     } catch (err) {
@@ -192,13 +206,21 @@ export class RedisRoomBus implements RoomBus {
     if (sockets.size === 0) this.local.delete(roomId);
     const lastHere = ![...sockets.values()].some((m) => m.id === userId);
     try {
-      const change = await this.presence.remove(roomId, connectionId);
+      const change = await this.track(this.presence.remove(roomId, connectionId));
+      if (!this.local.has(roomId)) this.touched.delete(roomId);
       this.announce(roomId, change, userId);
       return change.left.some((m) => m.id === userId);
     } catch (err) {
       this.deps.logger.debug({ err, roomId }, 'presence kept locally: Redis did not answer');
       return lastHere;
     }
+  }
+
+  private track<T>(step: Promise<T>): Promise<T> {
+    this.inFlight.add(step);
+    const done = () => this.inFlight.delete(step);
+    step.then(done, done);
+    return step;
   }
 
   async members(roomId: string): Promise<Member[]> {
@@ -237,10 +259,12 @@ export class RedisRoomBus implements RoomBus {
   private async beat(recover = false): Promise<void> {
     if (this.closed) return;
     const { redis, logger, heads } = this.deps;
-    for (const [roomId, sockets] of this.local) {
+    // Every room this instance may still be recorded in: one whose last leave did not reach Redis is cleaned here.
+    for (const roomId of [...this.touched]) {
       if (!redis.isUp()) break;
       try {
-        this.announce(roomId, await this.presence.sync(roomId, sockets));
+        this.announce(roomId, await this.presence.sync(roomId, this.local.get(roomId) ?? new Map()));
+        if (!this.local.has(roomId)) this.touched.delete(roomId);
       } catch (err) {
         logger.debug({ err, roomId }, 'presence heartbeat failed');
       }
@@ -257,21 +281,30 @@ export class RedisRoomBus implements RoomBus {
     }
   }
 
-  /** Stops the heartbeat and takes this instance's sockets out of the rooms at once (the others hear member_left). */
+  /**
+   * Stops the heartbeat and takes this instance's sockets out of its rooms at once, so the others
+   * hear member_left now rather than when this instance counts as dead. Runs before Redis is
+   * disconnected: leaves still in flight finish first.
+   */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     if (this.recovering) clearTimeout(this.recovering);
     for (const room of this.rooms.values()) room.sequencer.dispose();
-    if (!this.deps.redis.isUp()) return;
-    await Promise.all(
-      [...this.local.keys()].map((roomId) =>
+    const settle = (work: Promise<unknown>) => Promise.race([work, new Promise((r) => setTimeout(r, 1000).unref())]);
+    await settle(Promise.allSettled([...this.inFlight]));
+    if (this.deps.redis.isUp()) {
+      const goodbyes = [...this.touched].map((roomId) =>
         this.presence.sync(roomId, []).then(
           (change) => this.announce(roomId, change),
           () => {},
         ),
-      ),
-    );
+      );
+      await settle(Promise.all(goodbyes));
+    }
+    // Lets the member_left of leaves that just finished reach Redis before it is disconnected.
+    await new Promise((r) => setImmediate(r));
     this.local.clear();
+    this.touched.clear();
   }
 }

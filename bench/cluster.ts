@@ -1,0 +1,170 @@
+/**
+ * `npm run bench:cluster`: one room served by two Inkwell instances (separate processes on one
+ * PostgreSQL schema and one Redis), its members spread over both, against one instance alone, in
+ * the same run and in alternating bursts. Prints delivered drawings/s and the ratio cluster/one,
+ * p50/p99 from send to receipt (and across instances: sender on one, receiver on the other), Redis
+ * commands per drawing (counted by the room bus) and the load average.
+ *
+ * Options (argv `--name=value` or env BENCH_NAME): senders (20), receivers (50), rate (1000
+ * drawings/s in all), seconds (10 measured per set-up), slices (5), points (8).
+ * BENCH_DATABASE_URL (default the local postgres://postgres@127.0.0.1:5432/test) and
+ * BENCH_REDIS_URL (default redis://127.0.0.1:6379): each run uses schemas and a key prefix of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { LoadRoom, type LoadResult } from './load.js';
+import { ServerChild } from './server-child.js';
+
+function option(name: string, fallback: number): number {
+  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? process.env[`BENCH_${name.toUpperCase()}`];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got "${raw}")`);
+  return n;
+}
+
+const config = {
+  senders: option('senders', 20),
+  receivers: option('receivers', 50),
+  rate: option('rate', 1000),
+  seconds: option('seconds', 10),
+  slices: option('slices', 5),
+  points: option('points', 8),
+};
+const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const members = config.senders + config.receivers;
+const HARD_LIMIT_MS = Math.max(240, 2 * config.seconds + 120) * 1000;
+const WARMUP_SECONDS = 1;
+const DRAIN_MS = 3000;
+
+interface Counts {
+  redisCommands: number;
+}
+
+/** Logins (on the first server) for every member and a room made by the first of them. */
+async function prepare(server: ServerChild, port: number) {
+  const emails = Array.from({ length: members }, (_, i) => `bench-cluster-${i}@example.com`);
+  const sessions = await server.call<Array<{ access: string }>>({ cmd: 'login', emails });
+  const created = await fetch(`http://127.0.0.1:${port}/api/v1/rooms/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${sessions[0]!.access}` },
+    body: '{}',
+  });
+  if (created.status !== 201) throw new Error(`creating the room answered ${created.status}: ${await created.text()}`);
+  const { roomId } = (await created.json()) as { roomId: string };
+  return { roomId, sessions };
+}
+
+/** The room's members, member i on ports[i % ports.length]. */
+function openRoom(ports: number[], room: { roomId: string; sessions: Array<{ access: string }> }): Promise<LoadRoom> {
+  const serverOf = (i: number) => i % ports.length;
+  return LoadRoom.open({
+    members,
+    senders: config.senders,
+    points: config.points,
+    url: (i) => `ws://127.0.0.1:${ports[serverOf(i)]}/ws?token=${encodeURIComponent(room.sessions[i]!.access)}`,
+    join: {
+      message: () => ({ type: 'join_room', roomId: room.roomId }),
+      joined: (frame) => frame.type === 'room_state' && frame.complete === true && frame.roomId === room.roomId,
+    },
+    drawFields: { roomId: room.roomId },
+    ...(ports.length > 1 ? { serverOf } : {}),
+  });
+}
+
+const f = (n: number | undefined, digits = 1) => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, loadBefore: string): void {
+  console.log(`\nload average before / after measuring (the machine is shared): ${loadBefore} / ${load()}`);
+  console.log(
+    `cluster benchmark: ${config.senders} senders and ${config.receivers} receivers in one room, ${config.rate} drawings/s in all, ` +
+      `${config.points} points each, ${config.seconds} s measured per set-up in ${config.slices} alternating bursts; PostgreSQL, latency = receipt − send at every receiver`,
+  );
+  const head = `${''.padEnd(34)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`;
+  console.log(head);
+  const row = (label: string, r: LoadResult) =>
+    `${label.padEnd(34)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max).padStart(8)} ${f(r.sent - r.receivedPerReceiver).padStart(8)}`;
+  console.log(row('(b) one instance', one));
+  console.log(row('(a) two instances + Redis, all', two));
+  console.log(`${'(a) … sender and receiver apart'.padEnd(34)} ${''.padStart(12)} ${f(two.crossP50, 2).padStart(8)} ${f(two.crossP99, 2).padStart(8)}`);
+  console.log(`delivered a/b:              ${f(two.deliveredPerSecond / one.deliveredPerSecond, 3)}   (target ≥ 0.95)`);
+  console.log(`p99 across instances − b:   ${f((two.crossP99 ?? Number.NaN) - one.p99, 2)} ms   (target ≤ 5 ms)`);
+  console.log(`p99 all receivers − b:      ${f(two.p99 - one.p99, 2)} ms`);
+  console.log(`Redis commands per drawing: ${f(commandsPerDrawing, 3)}   (counted by both instances' room bus: one PUBLISH per drawing, plus presence heartbeats)`);
+  for (const [label, r] of [
+    ['one instance', one],
+    ['two instances', two],
+  ] as const) {
+    console.log(`seq order at receivers (${label}): ${r.outOfOrder === 0 ? 'strictly increasing everywhere' : `${r.outOfOrder} frames out of order`}`);
+    const problems = { ...r.errors, ...Object.fromEntries(Object.entries(r.closes).map(([k, v]) => [`close ${k}`, v])) };
+    if (Object.keys(problems).length) console.log(`errors/closes (${label}): ${JSON.stringify(problems)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const tag = randomBytes(5).toString('hex');
+  const shared = {
+    BENCH_DATABASE_URL: databaseUrl,
+    BENCH_SCHEMA: `bench_cluster_${tag}`,
+    BENCH_ENV_REDIS_URL: redisUrl,
+    BENCH_ENV_REDIS_KEY_PREFIX: `bench:${tag}:`,
+    // Both instances must accept the same tokens.
+    BENCH_ENV_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
+  const single = new ServerChild('inkwell', { BENCH_DATABASE_URL: databaseUrl });
+  const first = new ServerChild('inkwell', shared);
+  const children = [single, first];
+  const rooms: LoadRoom[] = [];
+  const stopAll = async () => {
+    for (const room of rooms) room.close();
+    // The instance that drops the shared schema goes last.
+    await Promise.all(children.filter((c) => c !== first).map((c) => c.stop()));
+    await first.stop();
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  const hardStop = setTimeout(() => {
+    console.error(`bench: still running after ${HARD_LIMIT_MS / 1000} s; stopping`);
+    void stopAll().finally(() => process.exit(1));
+  }, HARD_LIMIT_MS);
+
+  try {
+    // The first cluster instance runs the migrations before the second starts.
+    const firstReady = await first.ready;
+    const second = new ServerChild('inkwell', { ...shared, BENCH_KEEP_SCHEMA: '1' });
+    children.push(second);
+    const [secondReady, singleReady] = await Promise.all([second.ready, single.ready]);
+    const oneRoom = await openRoom([singleReady.port], await prepare(single, singleReady.port));
+    const twoRoom = await openRoom([firstReady.port, secondReady.port], await prepare(first, firstReady.port));
+    rooms.push(oneRoom, twoRoom);
+
+    for (const room of rooms) await room.burst(config.rate, WARMUP_SECONDS, DRAIN_MS, false);
+    const loadBefore = load();
+    const commands = async () => (await Promise.all([first, second].map((c) => c.call<Counts>({ cmd: 'counts' })))).reduce((n, c) => n + c.redisCommands, 0);
+    const commandsBefore = await commands();
+    for (let slice = 0; slice < config.slices; slice++) {
+      const order = slice % 2 === 0 ? rooms : [...rooms].reverse();
+      for (const room of order) await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
+    }
+    const commandsAfter = await commands();
+    const two = twoRoom.result();
+    report(oneRoom.result(), two, (commandsAfter - commandsBefore) / Math.max(1, two.sent), loadBefore);
+    console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+  } finally {
+    await stopAll();
+    clearTimeout(hardStop);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('bench failed:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

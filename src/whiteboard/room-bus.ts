@@ -40,7 +40,10 @@ export interface RoomBus {
   subscribe(roomId: string, listener: RoomListener): () => void;
   publish(roomId: string, event: RoomEvent): void;
   publishAccess(roomId: string, change: AccessChange): void;
-  /** Records one socket of a user in the room; true when it is the user's first (→ member_joined). */
+  /**
+   * Records one socket of a user in the room; true when it is the user's first (→ member_joined).
+   * Resolves only once the room is ready to deliver every event stored from now on (a joiner's snapshot seq is read after it).
+   */
   addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean>;
   /** Forgets one socket; true when it was the user's last (→ member_left). */
   removePresence(roomId: string, userId: string, connectionId: string): Promise<boolean>;

@@ -11,7 +11,7 @@ t.test('presence is the room’s, over every instance', { skip: skip ?? false },
   const [a, b, c] = await startCluster(t, 3);
   const redis = new Redis(process.env.TEST_REDIS_URL!);
   t.teardown(() => redis.disconnect());
-  const prefix = a!.app.config.REDIS_KEY_PREFIX;
+  const prefix = a!.app.settings.redis.keyPrefix;
 
   t.test('members lists users on every instance; a user with tabs on two instances is one member', async (t) => {
     const alice = await newUser(a!, 'alice');

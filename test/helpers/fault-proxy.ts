@@ -29,9 +29,14 @@ export async function startFaultProxy(target: { host: string; port: number }): P
 
   const kill = (pair: Pair) => {
     pairs.delete(pair);
-    // A reset (RST), not a polite FIN: what a peer sees when a database dies or a route drops.
-    if (!pair.client.destroyed) pair.client.resetAndDestroy();
-    if (!pair.upstream.destroyed) pair.upstream.resetAndDestroy();
+    // A reset (RST), not a polite FIN: what a peer sees when a database dies or a route drops. A
+    // socket already ending is destroyed instead: resetting it with its shutdown still pending leaves
+    // the native handle behind, and the test process then spins at exit instead of ending.
+    for (const socket of [pair.client, pair.upstream]) {
+      if (socket.destroyed) continue;
+      if (socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
+    }
   };
 
   const forward = (pair: Pair, from: Socket, to: Socket, held: Array<Buffer | null>) => {

@@ -87,6 +87,7 @@ export class RedisRoomBus implements RoomBus {
   private readonly timing: BusTiming;
   private readonly timer: NodeJS.Timeout;
   private recovering: NodeJS.Timeout | null = null;
+  private beating: Promise<void> | null = null;
   private closed = false;
   /** Rooms this instance has had sockets in (until a leave found it empty): where a goodbye is due on close. */
   private readonly touched = new Set<string>();
@@ -102,15 +103,27 @@ export class RedisRoomBus implements RoomBus {
       },
     };
     this.presence = new ClusterPresence(counted, this.instanceId, this.timing);
-    this.timer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
+    // A slow beat (Redis or the database lagging) is never overlapped by the next one.
+    this.timer = setInterval(() => {
+      if (!this.beating) this.schedule(false);
+    }, this.timing.heartbeatMs);
     this.timer.unref();
     // Both Redis connections may come back one after the other: one repair for both.
     deps.redis.onReconnect(() => {
       if (this.recovering || this.closed) return;
       this.recovering = setTimeout(() => {
         this.recovering = null;
-        void this.beat(true);
+        this.schedule(true);
       }, 100);
+    });
+  }
+
+  /** Runs a beat after the one in progress, if any. */
+  private schedule(recover: boolean): void {
+    const run = (this.beating ?? Promise.resolve()).then(() => this.beat(recover));
+    this.beating = run;
+    void run.finally(() => {
+      if (this.beating === run) this.beating = null;
     });
   }
 

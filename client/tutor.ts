@@ -1,6 +1,6 @@
 import { Emitter } from './emitter.js';
 import type { TutorClientFrame, TutorServerFrame } from './protocol.js';
-import { backoffDelay, OPEN, parseFrame, socketFactory, type BackoffOptions, type SocketFactory, type SocketLike } from './socket.js';
+import { Connection, type ConnectionOptions, type ConnectionState } from './connection.js';
 
 export interface TurnEvents extends Record<string, unknown> {
   /** The turn's id, as soon as the server names it. */
@@ -67,14 +67,11 @@ export class Turn extends Emitter<TurnEvents> {
   }
 }
 
-export interface TutorOptions {
+export interface TutorOptions extends ConnectionOptions {
   /** ws(s)://host of the server. */
   url: string;
   /** A topic id, or anything else for general English help. */
   grammarId: string | number;
-  token(fresh: boolean): Promise<string>;
-  WebSocket?: SocketFactory;
-  backoff?: BackoffOptions;
 }
 
 /**
@@ -82,25 +79,35 @@ export interface TutorOptions {
  * go to it by id; stop, feedback. Reconnects with backoff; a turn cut by a drop ends.
  */
 export class TutorClient extends Emitter<{
-  connection: { state: 'connecting' | 'open' | 'reconnecting' | 'closed' };
+  connection: { state: ConnectionState };
   feedback: { responseId: string; value: string };
   error: { code: string; message: string };
   sessionEnded: { reason: string };
 }> {
-  private socket: SocketLike | null = null;
-  private readonly Socket: SocketFactory;
+  private readonly connection: Connection<TutorServerFrame>;
   /** Turns sent and not yet named by the server, oldest first (turns run in order). */
   private unnamed: Turn[] = [];
   private turns = new Map<string, Turn>();
-  private outbox: string[] = [];
-  private attempt = 0;
-  private stopped = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private outbox: TutorClientFrame[] = [];
 
-  constructor(private readonly opts: TutorOptions) {
+  constructor(opts: TutorOptions) {
     super();
-    this.Socket = socketFactory(opts.WebSocket);
-    void this.open(false);
+    this.connection = new Connection(opts, {
+      url: (token) => `${opts.url}/chat/${encodeURIComponent(String(opts.grammarId))}/?token=${encodeURIComponent(token)}`,
+      state: (state) => this.emit('connection', { state }),
+      opened: () => {
+        this.connection.settled();
+        for (const frame of this.outbox.splice(0)) this.connection.send(frame);
+      },
+      frame: (frame) => this.handle(frame),
+      // A turn cut by a drop ends: its answer will not come on another socket.
+      dropped: () => this.endAll(),
+      sessionEnded: (reason) => {
+        this.close();
+        this.emit('sessionEnded', { reason });
+      },
+    });
+    this.connection.start();
   }
 
   ask(question: string, speak = false): Turn {
@@ -121,12 +128,8 @@ export class TutorClient extends Emitter<{
   }
 
   close(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.socket?.close(1000, 'client closed');
-    this.socket = null;
+    this.connection.stop();
     this.endAll();
-    this.emit('connection', { state: 'closed' });
   }
 
   private start(frame: TutorClientFrame): Turn {
@@ -137,48 +140,7 @@ export class TutorClient extends Emitter<{
   }
 
   private send(frame: TutorClientFrame): void {
-    const text = JSON.stringify(frame);
-    if (this.socket?.readyState === OPEN) this.socket.send(text);
-    else this.outbox.push(text);
-  }
-
-  private async open(fresh: boolean): Promise<void> {
-    this.emit('connection', { state: this.attempt === 0 ? 'connecting' : 'reconnecting' });
-    let token: string;
-    try {
-      token = await this.opts.token(fresh);
-    } catch {
-      this.close();
-      this.emit('sessionEnded', { reason: 'Your session has ended; sign in again.' });
-      return;
-    }
-    if (this.stopped) return;
-    const socket = new this.Socket(`${this.opts.url}/chat/${encodeURIComponent(String(this.opts.grammarId))}/?token=${encodeURIComponent(token)}`);
-    this.socket = socket;
-    socket.onopen = () => {
-      this.attempt = 0;
-      this.emit('connection', { state: 'open' });
-      for (const text of this.outbox.splice(0)) socket.send(text);
-    };
-    socket.onmessage = (ev) => {
-      const frame = parseFrame<TutorServerFrame>(ev.data);
-      if (frame) this.handle(frame);
-    };
-    socket.onerror = () => undefined;
-    socket.onclose = (ev) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.endAll();
-      if (this.stopped) return;
-      if (ev.code === 4001 && (fresh || ev.reason === 'session ended')) {
-        this.close();
-        this.emit('sessionEnded', { reason: 'Your session has ended; sign in again.' });
-        return;
-      }
-      this.emit('connection', { state: 'reconnecting' });
-      const delay = ev.code === 4001 ? 0 : backoffDelay(this.attempt++, this.opts.backoff);
-      this.timer = setTimeout(() => void this.open(ev.code === 4001), delay);
-    };
+    if (!this.connection.send(frame)) this.outbox.push(frame);
   }
 
   private handle(frame: TutorServerFrame): void {

@@ -1,8 +1,8 @@
 import { Emitter } from './emitter.js';
 import type { AiGenerating, AiMessage, Drawing, JoinRoomFrame, Member, RoomEvent, ShapeInput, WhiteboardClientFrame, WhiteboardServerFrame } from './protocol.js';
-import { backoffDelay, OPEN, parseFrame, socketFactory, type BackoffOptions, type SocketFactory, type SocketLike } from './socket.js';
+import { Connection, type ConnectionOptions, type ConnectionState } from './connection.js';
 
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type { ConnectionState } from './connection.js';
 
 /** One joined room as this client knows it: the canvas, the seq it reflects, who is there. */
 export interface RoomView {
@@ -58,13 +58,9 @@ export interface WhiteboardEvents extends Record<string, unknown> {
   sessionEnded: { reason: string };
 }
 
-export interface WhiteboardOptions {
+export interface WhiteboardOptions extends ConnectionOptions {
   /** ws(s)://host of the server. */
   url: string;
-  /** An access token; `fresh` asks for a refreshed one (after a 4001). */
-  token(fresh: boolean): Promise<string>;
-  WebSocket?: SocketFactory;
-  backoff?: BackoffOptions;
   /** Least time between two cursor frames of a room (default 50 ms). */
   cursorIntervalMs?: number;
   /** An application ping this often detects a dead connection (default 15 s; 0 = off). */
@@ -76,25 +72,40 @@ export interface WhiteboardOptions {
  * clientRefs, and reconnects with backoff, resuming every room from the last seq it applied.
  */
 export class WhiteboardClient extends Emitter<WhiteboardEvents> {
-  state: ConnectionState = 'closed';
-  private socket: SocketLike | null = null;
-  private readonly Socket: SocketFactory;
+  private readonly connection: Connection<WhiteboardServerFrame>;
   private rooms = new Map<string, RoomInternal>();
   private pending = new Map<string, PendingDraw>();
   private cursors = new Map<string, { x: number; y: number }>();
   private cursorTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCursorAt = 0;
-  private attempt = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private awaitingPong = false;
-  private stopped = true;
   private nextRef = 0;
   private readonly refPrefix = Math.random().toString(36).slice(2, 10);
 
   constructor(private readonly opts: WhiteboardOptions) {
     super();
-    this.Socket = socketFactory(opts.WebSocket);
+    this.connection = new Connection(opts, {
+      url: (token) => `${opts.url}/ws?token=${encodeURIComponent(token)}`,
+      state: (state, attempt) => this.emit('connection', { state, attempt }),
+      opened: () => {
+        for (const room of this.rooms.values()) this.sendJoin(room);
+        this.startPing();
+      },
+      frame: (frame) => this.handle(frame),
+      dropped: () => {
+        this.stopPing();
+        for (const room of this.rooms.values()) room.synced = false;
+      },
+      sessionEnded: (reason) => {
+        this.close();
+        this.emit('sessionEnded', { reason });
+      },
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.connection.state;
   }
 
   room(roomId: string): RoomView | undefined {
@@ -102,20 +113,15 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
   }
 
   connect(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    void this.open(false);
+    this.connection.start();
   }
 
   /** Closes for good (no reconnect); pending draws are rejected. */
   close(): void {
-    this.stopped = true;
     this.clearTimers();
-    this.socket?.close(1000, 'client closed');
-    this.socket = null;
+    this.connection.stop();
     for (const p of this.pending.values()) p.reject(new WhiteboardError('closed', 'The whiteboard client was closed'));
     this.pending.clear();
-    this.setState('closed');
   }
 
   /** Joins a room by its id (resolve a slug over REST first); its canvas arrives as `changed`/`synced`. */
@@ -182,55 +188,6 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
     }, wait);
   }
 
-  private async open(fresh: boolean): Promise<void> {
-    this.setState(this.attempt === 0 && !fresh ? 'connecting' : 'reconnecting');
-    let token: string;
-    try {
-      token = await this.opts.token(fresh);
-    } catch {
-      this.endSession('Your session has ended; sign in again.');
-      return;
-    }
-    if (this.stopped) return;
-    const socket = new this.Socket(`${this.opts.url}/ws?token=${encodeURIComponent(token)}`);
-    this.socket = socket;
-    socket.onopen = () => {
-      if (this.socket !== socket) return;
-      this.setState('open');
-      for (const room of this.rooms.values()) this.sendJoin(room);
-      this.startPing();
-    };
-    socket.onmessage = (ev) => {
-      if (this.socket !== socket) return;
-      const frame = parseFrame<WhiteboardServerFrame>(ev.data);
-      if (frame) this.handle(frame);
-    };
-    socket.onerror = () => undefined;
-    socket.onclose = (ev) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.stopPing();
-      for (const room of this.rooms.values()) room.synced = false;
-      if (this.stopped) return;
-      if (ev.code === 4001 && ev.reason === 'session ended') return this.endSession('Your session was ended.');
-      // A refused token is refreshed once; a second refusal in a row means the login is gone.
-      if (ev.code === 4001 && fresh) return this.endSession('Your session has ended; sign in again.');
-      this.scheduleReconnect(ev.code === 4001);
-    };
-  }
-
-  private scheduleReconnect(fresh: boolean): void {
-    this.setState('reconnecting');
-    const delay = fresh ? 0 : backoffDelay(this.attempt, this.opts.backoff);
-    this.attempt++;
-    this.retryTimer = setTimeout(() => void this.open(fresh), delay);
-  }
-
-  private endSession(reason: string): void {
-    this.close();
-    this.emit('sessionEnded', { reason });
-  }
-
   private sendJoin(room: RoomInternal): void {
     room.synced = false;
     room.incoming = null;
@@ -242,9 +199,7 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
   }
 
   private send(frame: WhiteboardClientFrame): boolean {
-    if (!this.socket || this.socket.readyState !== OPEN) return false;
-    this.socket.send(JSON.stringify(frame));
-    return true;
+    return this.connection.send(frame);
   }
 
   private handle(frame: WhiteboardServerFrame): void {
@@ -319,7 +274,8 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
   private finishJoin(room: RoomInternal, resumed: boolean): void {
     for (const event of room.held.splice(0)) this.apply(room, event);
     room.synced = true;
-    this.attempt = 0;
+    // Only a joined room proves the connection: a socket that opens and drops at once keeps backing off.
+    this.connection.settled();
     this.emit('members', { roomId: room.roomId, members: room.members });
     this.emit('changed', { roomId: room.roomId });
     this.emit('synced', { roomId: room.roomId, resumed });
@@ -355,12 +311,7 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
     this.awaitingPong = false;
     this.pingTimer = setInterval(() => {
       // No pong since the last ping: the connection is dead even if the socket has not noticed.
-      if (this.awaitingPong) {
-        const dead = this.socket;
-        dead?.onclose?.({ code: 1006, reason: 'no pong' });
-        dead?.close();
-        return;
-      }
+      if (this.awaitingPong) return this.connection.drop();
       this.awaitingPong = this.send({ type: 'ping' });
     }, every);
   }
@@ -372,14 +323,7 @@ export class WhiteboardClient extends Emitter<WhiteboardEvents> {
 
   private clearTimers(): void {
     this.stopPing();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.cursorTimer) clearTimeout(this.cursorTimer);
-    this.retryTimer = this.cursorTimer = null;
-  }
-
-  private setState(state: ConnectionState): void {
-    if (this.state === state) return;
-    this.state = state;
-    this.emit('connection', { state, attempt: this.attempt });
+    this.cursorTimer = null;
   }
 }

@@ -1,20 +1,8 @@
 import t from 'tap';
-import { login, request, type Session } from '../helpers/http.js';
+import { login, request } from '../helpers/http.js';
 import { craftJwt, decodeJwt } from '../helpers/jwt.js';
 import { persistentDatabase, startServer, TEST_JWT_SECRET, type TestServer } from '../helpers/server.js';
-import { openSocket, type TestSocket } from '../helpers/ws-client.js';
-
-/** Both socket kinds of one login, each past authentication (it answered a ping). */
-async function socketsOf(server: TestServer, s: Session): Promise<TestSocket[]> {
-  const token = encodeURIComponent(s.access);
-  const board = await openSocket(`${server.wsUrl}/ws?token=${token}`);
-  board.send({ type: 'ping' });
-  await board.next('pong');
-  const tutor = await openSocket(`${server.wsUrl}/chat/1/?token=${token}`);
-  tutor.send({ command: 'ping' });
-  await tutor.next('pong');
-  return [board, tutor];
-}
+import { openSocket, socketsOf, type TestSocket } from '../helpers/ws-client.js';
 
 /** Resolves with how each socket closed and how long after `since` that was. */
 function closings(sockets: TestSocket[], since: () => number) {

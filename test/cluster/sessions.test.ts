@@ -1,21 +1,9 @@
 import t from 'tap';
 import { clusterUnavailable, startCluster, type Instance } from '../helpers/cluster.js';
-import { login, request, type Session } from '../helpers/http.js';
-import { openSocket, type TestSocket } from '../helpers/ws-client.js';
+import { login, request } from '../helpers/http.js';
+import { socketsOf } from '../helpers/ws-client.js';
 
 const skip = clusterUnavailable();
-
-/** Both socket kinds of one login on one instance, each past authentication. */
-async function socketsOn(server: Instance, s: Session): Promise<TestSocket[]> {
-  const token = encodeURIComponent(s.access);
-  const board = await openSocket(`${server.wsUrl}/ws?token=${token}`);
-  board.send({ type: 'ping' });
-  await board.next('pong');
-  const tutor = await openSocket(`${server.wsUrl}/chat/1/?token=${token}`);
-  tutor.send({ command: 'ping' });
-  await tutor.next('pong');
-  return [board, tutor];
-}
 
 t.test('a login ended on one instance closes its sockets on the others', { skip: skip ?? false }, async (t) => {
   const [a, b] = await startCluster(t, 2);
@@ -26,8 +14,8 @@ t.test('a login ended on one instance closes its sockets on the others', { skip:
       const email = `cluster-${redis.length}@example.com`;
       const ending = await login(a!, email);
       const other = await login(a!, email);
-      const sockets = [...(await socketsOn(a!, ending)), ...(await socketsOn(b!, ending))];
-      const otherSockets = await socketsOn(b!, other);
+      const sockets = [...(await socketsOf(a!, ending)), ...(await socketsOf(b!, ending))];
+      const otherSockets = await socketsOf(b!, other);
       if (redis !== 'up') b!.redisProxy.cut();
       t.teardown(() => b!.redisProxy.restore());
 

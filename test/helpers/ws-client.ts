@@ -105,3 +105,15 @@ export async function openSocket(url: string, options?: WebSocket.ClientOptions)
   await s.opened;
   return s;
 }
+
+/** Both socket kinds (whiteboard and tutor) of one login on one server, each past authentication. */
+export async function socketsOf(server: { wsUrl: string }, session: { access: string }): Promise<TestSocket[]> {
+  const token = encodeURIComponent(session.access);
+  const board = await openSocket(`${server.wsUrl}/ws?token=${token}`);
+  board.send({ type: 'ping' });
+  await board.next('pong');
+  const tutor = await openSocket(`${server.wsUrl}/chat/1/?token=${token}`);
+  tutor.send({ command: 'ping' });
+  await tutor.next('pong');
+  return [board, tutor];
+}

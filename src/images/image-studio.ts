@@ -1,3 +1,5 @@
+import { DomainError } from '../errors.js';
+
 /**
  * The whiteboard's AI picture maker: the room calls claim() before announcing a
  * generation, then generate(), and releases the claim when the generation has finished either way.
@@ -7,26 +9,16 @@
 export type ImageFailureCode = 'moderation_blocked' | 'ai_timeout' | 'ai_rate_limited' | 'ai_failed';
 
 /** A failed generation; `message` is a sentence a person can read (never provider internals). */
-export class ImageGenerationError extends Error {
+export class ImageGenerationError extends DomainError<ImageFailureCode> {
   override name = 'ImageGenerationError';
-  constructor(
-    readonly code: ImageFailureCode,
-    message: string,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause });
+  constructor(code: ImageFailureCode, message: string, cause?: unknown) {
+    super(code, message, undefined, cause);
   }
 }
 
 /** The user may not start a generation now: one is already running, or the minute's quota is spent. */
-export class ImageQuotaError extends Error {
+export class ImageQuotaError extends DomainError<'ai_busy' | 'rate_limited'> {
   override name = 'ImageQuotaError';
-  constructor(
-    readonly code: 'ai_busy' | 'rate_limited',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface GeneratedImage {

@@ -1,3 +1,4 @@
+import { DomainError } from '../errors.js';
 import { Type, type Static } from 'typebox';
 
 /** Codes a tutor client can act on (`error` frames). */
@@ -18,14 +19,10 @@ export const TutorErrorCode = Type.Union([
 export type TutorErrorCode = Static<typeof TutorErrorCode>;
 
 /** A failure that becomes one `error` frame: a stable code and a sentence. */
-export class TutorError extends Error {
+export class TutorError extends DomainError<TutorErrorCode> {
   override name = 'TutorError';
-  constructor(
-    readonly code: TutorErrorCode,
-    message: string,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause });
+  constructor(code: TutorErrorCode, message: string, cause?: unknown) {
+    super(code, message, undefined, cause);
   }
 }
 

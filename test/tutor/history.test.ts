@@ -1,6 +1,6 @@
 import t from 'tap';
 import { TutorHistory, type StoredTurn } from '../../src/tutor/history.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, testDatabase } from '../helpers/server.js';
 import { newUser } from './tutor-helpers.js';
 
 const server = await startServer(t);
@@ -20,14 +20,17 @@ t.test('a context loaded while a turn is being stored holds that turn once', asy
   await history.save(turn(1));
   // Nothing cached yet: this load runs while the insert is in flight (on one connection it runs right
   // after the insert, so it reads the committed turn) — and save() then extends the same cached context.
+  // On a PostgreSQL pool it may run beside the insert and read before the commit: that is correct too.
   const saving = history.save(turn(2));
   const loading = history.context(user.id, null);
   await saving;
   const expected = ['question 1', 'answer 1', 'question 2', 'answer 2'];
-  t.same(
-    (await loading).map((m) => m.content),
-    expected,
+  const loaded = (await loading).map((m) => m.content);
+  t.ok(
+    [expected, expected.slice(0, 2)].some((e) => JSON.stringify(e) === JSON.stringify(loaded)),
+    `the load read the turn being stored, or not yet (${loaded.join(', ')})`,
   );
+  if (testDatabase === 'pglite') t.same(loaded, expected, 'one connection: the load runs after the insert');
   t.same(
     (await history.context(user.id, null)).map((m) => m.content),
     expected,

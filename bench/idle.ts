@@ -1,45 +1,66 @@
 /**
- * `npm run bench:idle`: opens N idle authenticated whiteboard sockets (10,000 by default, --sockets=N
- * or BENCH_SOCKETS) to one Inkwell process on loopback and prints the server's memory per socket
- * (RSS after a full GC, before and after) and the time to connect them. PGlite in memory, or
- * PostgreSQL with BENCH_DATABASE_URL (a schema of its own). Needs `ulimit -n` above N in this shell.
- * --heap=<dir> (or BENCH_HEAP) also writes the server's heap snapshots before and after into <dir>
- * and prints what the heap gained per socket, by kind of object.
+ * `npm run bench:idle`: opens N idle sockets (10,000 by default, --sockets=N or BENCH_SOCKETS) to
+ * (b) a bare `ws` server and then (a) Inkwell, authenticated on its whiteboard socket, each in a
+ * process of its own on loopback, and prints each server's memory per socket (RSS after a full GC,
+ * before and after) and the time to connect them. Inkwell on PGlite in memory, or PostgreSQL with
+ * BENCH_DATABASE_URL (a schema of its own). Needs `ulimit -n` above N in this shell.
+ * --heap=<dir> (or BENCH_HEAP) also writes Inkwell's heap snapshots before and after into <dir>
+ * and prints what the heap gained per socket, by kind of object (RSS then includes the snapshots').
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { heapGrowth } from './heap-summary.js';
-import type { ChildMessage, Command } from './server-process.js';
+import type { ChildMessage, Command, ServerKind } from './server-process.js';
 
 const sockets = Number(process.argv.find((a) => a.startsWith('--sockets='))?.split('=')[1] ?? process.env.BENCH_SOCKETS ?? 10_000);
 const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.split('=')[1] ?? process.env.BENCH_HEAP;
 const CONCURRENT = 200;
 const SETTLE_MS = 3000;
-const HARD_LIMIT_MS = 180_000;
+const HARD_LIMIT_MS = 300_000;
 
-const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), ['inkwell'], {
-  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  execArgv: [...process.execArgv, '--expose-gc'],
-});
-let nextId = 1;
-const pending = new Map<number, (m: ChildMessage) => void>();
-const ready = new Promise<{ port: number; database?: string }>((resolve, reject) => {
-  child.once('exit', (code) => reject(new Error(`the server exited with code ${code}`)));
-  child.on('message', (m: ChildMessage) => {
-    if (m.type === 'ready') return resolve(m);
-    pending.get(m.id)?.(m);
-    pending.delete(m.id);
-  });
-});
-function call<T>(command: { cmd: Command['cmd'] } & Record<string, unknown>): Promise<T> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, (m) => (m.type === 'reply' && m.error ? reject(new Error(m.error)) : resolve((m as { result: T }).result)));
-    child.send({ ...command, id });
-  });
+/** A server in its own process, driven over IPC (see server-process.ts). */
+class Server {
+  private readonly child: ChildProcess;
+  private nextId = 1;
+  private readonly pending = new Map<number, (m: ChildMessage) => void>();
+  readonly ready: Promise<{ port: number; database?: string }>;
+
+  constructor(kind: ServerKind) {
+    this.child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [kind], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, '--expose-gc'],
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.once('exit', (code) => reject(new Error(`the ${kind} server exited with code ${code}`)));
+      this.child.on('message', (m: ChildMessage) => {
+        if (m.type === 'ready') return resolve(m);
+        this.pending.get(m.id)?.(m);
+        this.pending.delete(m.id);
+      });
+    });
+  }
+
+  call<T>(command: { cmd: Command['cmd'] } & Record<string, unknown>): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, (m) => (m.type === 'reply' && m.error ? reject(new Error(m.error)) : resolve((m as { result: T }).result)));
+      this.child.send({ ...command, id });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.send({ cmd: 'stop', id: this.nextId++ });
+    await exited;
+  }
+
+  kill(): void {
+    this.child.kill('SIGTERM');
+  }
 }
 
 const open: WebSocket[] = [];
@@ -55,37 +76,65 @@ function connect(url: string): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const { port, database } = await ready;
-  const [session] = await call<Array<{ access: string }>>({ cmd: 'login', emails: ['idle-bench@example.com'] });
-  const url = `ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(session!.access)}`;
+interface Measured {
+  perSocketKb: number;
+  line: string;
+}
+
+/** Opens the sockets to one server and measures its RSS before and after; closes them again. */
+async function measure(server: Server, label: string, url: string, heap: boolean): Promise<Measured> {
   await connect(url); // warms the upgrade path before the baseline
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const before = await call<number>({ cmd: 'memory' });
-  const heapBefore = heapDir ? await call<string>({ cmd: 'heapSnapshot', path: join(heapDir, 'idle-before.heapsnapshot') }) : '';
+  const before = await server.call<number>({ cmd: 'memory' });
+  const heapBefore = heap ? await server.call<string>({ cmd: 'heapSnapshot', path: join(heapDir!, 'idle-before.heapsnapshot') }) : '';
   const started = performance.now();
   for (let i = 1; i < sockets; i += CONCURRENT) {
     await Promise.all(Array.from({ length: Math.min(CONCURRENT, sockets - i) }, () => connect(url)));
   }
   const connectMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const after = await call<number>({ cmd: 'memory' });
-  const heapAfter = heapDir ? await call<string>({ cmd: 'heapSnapshot', path: join(heapDir, 'idle-after.heapsnapshot') }) : '';
+  const after = await server.call<number>({ cmd: 'memory' });
+  const count = open.length - 1;
+  const perSocketKb = (after - before) / 1024 / count;
+  const line = `${label.padEnd(28)} ${String(open.length).padStart(6)} open in ${(connectMs / 1000).toFixed(1).padStart(5)} s (${((connectMs * 1000) / sockets).toFixed(0).padStart(5)} µs each)   RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MB: ${perSocketKb.toFixed(2)} KB per socket`;
+  if (heap) {
+    const heapAfter = await server.call<string>({ cmd: 'heapSnapshot', path: join(heapDir!, 'idle-after.heapsnapshot') });
+    console.log(heapGrowth(heapBefore, heapAfter, count).join('\n'));
+  }
+  for (const ws of open.splice(0)) ws.terminate();
+  return { perSocketKb, line };
+}
+
+const servers: Server[] = [];
+async function main(): Promise<void> {
+  const relay = new Server('relay');
+  servers.push(relay);
+  const relayMeasured = await measure(relay, '(b) bare ws server', `ws://127.0.0.1:${(await relay.ready).port}`, false);
+  await relay.stop();
+
+  const inkwell = new Server('inkwell');
+  servers.push(inkwell);
+  const { port, database } = await inkwell.ready;
+  const [session] = await inkwell.call<Array<{ access: string }>>({ cmd: 'login', emails: ['idle-bench@example.com'] });
+  const url = `ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(session!.access)}`;
+  const inkwellMeasured = await measure(inkwell, `(a) Inkwell (${database})`, url, heapDir !== undefined);
+
   console.log(
     `load average (the machine is shared): ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  console.log(`idle sockets on Inkwell (${database}): ${open.length} open in ${(connectMs / 1000).toFixed(1)} s (${((connectMs * 1000) / sockets).toFixed(0)} µs each)`);
+  console.log(`idle sockets, RSS after a full GC (Inkwell's are authenticated whiteboard sockets):`);
+  console.log(relayMeasured.line);
+  console.log(inkwellMeasured.line);
   console.log(
-    `server RSS ${(before / 2 ** 20).toFixed(0)} MB → ${(after / 2 ** 20).toFixed(0)} MB: ${((after - before) / 1024 / (open.length - 1)).toFixed(2)} KB per socket   (target ≤ 8 KB at 10,000)`,
+    `Inkwell − bare ws: ${(inkwellMeasured.perSocketKb - relayMeasured.perSocketKb).toFixed(2)} KB per socket; Inkwell ${inkwellMeasured.perSocketKb.toFixed(2)} KB per socket   (target ≤ 8 KB at 10,000)`,
   );
-  if (heapDir) console.log(heapGrowth(heapBefore, heapAfter, open.length - 1).join('\n'));
 }
 
 const hardStop = setTimeout(() => {
   console.error(`bench: still running after ${HARD_LIMIT_MS / 1000} s; stopping`);
-  child.kill('SIGTERM');
+  for (const s of servers) s.kill();
   process.exit(1);
 }, HARD_LIMIT_MS);
 main()
@@ -95,8 +144,6 @@ main()
   })
   .finally(async () => {
     for (const ws of open) ws.terminate();
-    const exited = new Promise((r) => child.once('exit', r));
-    child.send({ cmd: 'stop', id: nextId++ });
-    await exited;
+    await Promise.all(servers.map((s) => s.stop()));
     clearTimeout(hardStop);
   });

@@ -34,6 +34,10 @@ async function runRelay(): Promise<void> {
       send({ type: 'reply', id: msg.id });
       process.exit(0);
     }
+    if (msg.cmd === 'memory') {
+      (globalThis as { gc?: () => void }).gc?.();
+      return send({ type: 'reply', id: msg.id, result: process.memoryUsage().rss });
+    }
     send({ type: 'reply', id: msg.id, error: `the relay has no ${msg.cmd}` });
   });
   send({ type: 'ready', port: relay.port });

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 
 /** Who an authenticated socket belongs to; `sid` is the login (session) its token came from. */
@@ -27,10 +27,20 @@ export interface SocketSpec {
   open(user: SocketUser, socket: AuthenticatedSocket): Promise<SocketHandler | null> | SocketHandler | null;
 }
 
+/** The pino methods a socket's route and domain objects log with. */
+export interface SocketLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
 /** The sending side a route sees: text frames only, with the send-buffer limit applied. */
 export interface AuthenticatedSocket {
   readonly raw: WebSocket;
   readonly isOpen: boolean;
+  /** Logs with the id of the socket's upgrade request (routes must not keep the request itself). */
+  readonly log: SocketLogger;
   /** Sends one text frame; a client that stopped reading past WS_SEND_BUFFER_LIMIT is closed with 1013 instead. */
   send(text: string): void;
   /** Closes the socket; a 1013 (the send-buffer limit, whoever applies it) is counted. */
@@ -112,14 +122,16 @@ export class SocketRegistry {
   private readonly byUser = new Map<string, Set<Entry>>();
   private readonly bySession = new Map<string, Set<Entry>>();
 
-  add(user: SocketUser, socket: WebSocket): () => void {
+  add(user: SocketUser, socket: WebSocket): Entry {
     const entry = { user, socket };
     put(this.byUser, user.id, entry);
     put(this.bySession, user.sid, entry);
-    return () => {
-      drop(this.byUser, user.id, entry);
-      drop(this.bySession, user.sid, entry);
-    };
+    return entry;
+  }
+
+  remove(entry: Entry): void {
+    drop(this.byUser, entry.user.id, entry);
+    drop(this.bySession, entry.user.sid, entry);
   }
 
   ofUser(userId: string): WebSocket[] {
@@ -141,6 +153,128 @@ function drop(map: Map<string, Set<Entry>>, key: string, entry: Entry): void {
   if (set?.delete(entry) && set.size === 0) map.delete(key);
 }
 
+/** What every accepted socket shares. */
+interface Transport {
+  app: FastifyInstance;
+  registry: SocketRegistry;
+  sendBufferLimit: number;
+  observer: FastifyInstance['observers']['sockets'];
+}
+
+/** Logs with the upgrade's request id; a request's own child logger costs about 2 KB a socket. */
+class SocketLog implements SocketLogger {
+  constructor(
+    private readonly base: FastifyBaseLogger,
+    private readonly reqId: string,
+  ) {}
+
+  debug(obj: object, msg: string): void {
+    this.base.debug({ reqId: this.reqId, ...obj }, msg);
+  }
+
+  info(obj: object, msg: string): void {
+    this.base.info({ reqId: this.reqId, ...obj }, msg);
+  }
+
+  warn(obj: object, msg: string): void {
+    this.base.warn({ reqId: this.reqId, ...obj }, msg);
+  }
+
+  error(obj: object, msg: string): void {
+    this.base.error({ reqId: this.reqId, ...obj }, msg);
+  }
+}
+
+/**
+ * One socket from its upgrade to its close. Holds what it needs and nothing of the upgrade request,
+ * so an idle socket costs what its state costs (kept per socket for as long as it stays open).
+ */
+class AcceptedSocket implements AuthenticatedSocket {
+  private early: EarlyFrames | null;
+  private handler: SocketHandler | null = null;
+  private closed = false;
+  private entry: Entry | null = null;
+  /** Not the route's spec, whose `open` closure is built per socket and needed only once. */
+  private readonly maxFrameBytes: number;
+  private readonly label: string;
+
+  constructor(
+    readonly raw: WebSocket,
+    readonly log: SocketLogger,
+    spec: SocketSpec,
+    private readonly transport: Transport,
+  ) {
+    this.maxFrameBytes = spec.maxFrameBytes;
+    this.label = spec.label;
+    this.early = new EarlyFrames(raw, spec.earlyFrames.count, spec.earlyFrames.bytes);
+    raw.on('message', (data: RawData, isBinary: boolean) => this.received(data, isBinary));
+    raw.on('close', () => this.ended());
+  }
+
+  get isOpen(): boolean {
+    return this.raw.readyState === this.raw.OPEN;
+  }
+
+  send(text: string): void {
+    const socket = this.raw;
+    if (socket.readyState !== socket.OPEN) return;
+    // A client that stops reading must not make the server hold what it is sent in memory.
+    if (socket.bufferedAmount > this.transport.sendBufferLimit) this.close(SEND_BUFFER_FULL, 'You are not reading fast enough; reconnect');
+    else socket.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    if (code === SEND_BUFFER_FULL && this.isOpen) this.transport.observer.sendBufferClosed(this.label);
+    this.raw.close(code, reason);
+  }
+
+  private received(data: RawData, isBinary: boolean): void {
+    const max = this.maxFrameBytes;
+    if (frameLength(data) > max) this.raw.close(1009, `Frame larger than ${max} bytes`);
+    else if (this.handler) this.handler.receive(data, isBinary);
+    else this.early?.keep(data, isBinary);
+  }
+
+  private ended(): void {
+    this.closed = true;
+    this.early = null;
+    if (this.entry) this.transport.registry.remove(this.entry);
+    this.handler?.closed();
+  }
+
+  /** Checks the token, then hands the socket to the route; 4001 for a bad token, 1011 when the server could not check it. */
+  async start(token: string | undefined, spec: SocketSpec): Promise<void> {
+    const { app, registry } = this.transport;
+    const socket = this.raw;
+    try {
+      let user: SocketUser | undefined;
+      try {
+        const auth = await app.verifyAccessToken(token);
+        const account = await app.accounts.findById(auth.id);
+        if (account) user = { id: account.id, name: account.name, sid: auth.sid };
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 401) throw err;
+      }
+      if (!user) return socket.close(4001, UNAUTHORIZED_REASON);
+      if (this.closed) return;
+      this.entry = registry.add(user, socket);
+      // The login may have ended while the account was read: its sockets were closed without this one.
+      if (app.endedSessions.has(user.sid)) return socket.close(SESSION_ENDED.code, SESSION_ENDED.reason);
+      const ready = await spec.open(user, this);
+      if (!ready) return;
+      this.handler = ready;
+      if (this.closed) return ready.closed();
+      const early = this.early;
+      this.early = null;
+      early?.replay((data, isBinary) => ready.receive(data, isBinary));
+    } catch (err) {
+      // Not the client's fault (the database did not answer): say so, not "unauthorized".
+      this.log.error({ err }, `${spec.label} socket could not start`);
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'The server could not open your connection; try again');
+    }
+  }
+}
+
 /**
  * The one authenticated-socket transport of /ws and /chat. It listens before anything async (frames
  * sent right after the upgrade wait, bounded, instead of vanishing), accepts then closes a bad token
@@ -149,71 +283,20 @@ function drop(map: Map<string, Set<Entry>>, key: string, entry: Entry): void {
  */
 export default fp(
   async (app) => {
-    const sendBufferLimit = app.settings.sockets.sendBufferLimit;
-    const observer = app.observers.sockets;
-    const registry = new SocketRegistry();
-    app.decorate('openSockets', registry);
+    const transport: Transport = {
+      app,
+      registry: new SocketRegistry(),
+      sendBufferLimit: app.settings.sockets.sendBufferLimit,
+      observer: app.observers.sockets,
+    };
+    app.decorate('openSockets', transport.registry);
 
     app.decorate('acceptSocket', (socket: WebSocket, req: FastifyRequest, spec: SocketSpec) => {
-      const early = new EarlyFrames(socket, spec.earlyFrames.count, spec.earlyFrames.bytes);
-      let handler: SocketHandler | null = null;
-      let closed = false;
-      let unregister = () => {};
-      socket.on('message', (data: RawData, isBinary: boolean) => {
-        if (frameLength(data) > spec.maxFrameBytes) return socket.close(1009, `Frame larger than ${spec.maxFrameBytes} bytes`);
-        if (handler) handler.receive(data, isBinary);
-        else early.keep(data, isBinary);
-      });
+      const log = new SocketLog(app.log, req.id);
+      app.releaseUpgrade(socket, log);
+      const accepted = new AcceptedSocket(socket, log, spec, transport);
       app.watchHeartbeat(socket);
-      socket.on('close', () => {
-        closed = true;
-        early.clear();
-        unregister();
-        handler?.closed();
-      });
-
-      const close = (code: number, reason: string) => {
-        if (code === SEND_BUFFER_FULL && socket.readyState === socket.OPEN) observer.sendBufferClosed(spec.label);
-        socket.close(code, reason);
-      };
-      const out: AuthenticatedSocket = {
-        raw: socket,
-        get isOpen() {
-          return socket.readyState === socket.OPEN;
-        },
-        send(text) {
-          if (socket.readyState !== socket.OPEN) return;
-          // A client that stops reading must not make the server hold what it is sent in memory.
-          if (socket.bufferedAmount > sendBufferLimit) return close(SEND_BUFFER_FULL, 'You are not reading fast enough; reconnect');
-          socket.send(text);
-        },
-        close,
-      };
-
-      void (async () => {
-        let user: SocketUser | undefined;
-        try {
-          const auth = await app.verifyAccessToken(socketToken(req));
-          const account = await app.accounts.findById(auth.id);
-          if (account) user = { id: account.id, name: account.name, sid: auth.sid };
-        } catch (err) {
-          if ((err as { statusCode?: number }).statusCode !== 401) throw err;
-        }
-        if (!user) return socket.close(4001, UNAUTHORIZED_REASON);
-        if (closed) return;
-        unregister = registry.add(user, socket);
-        // The login may have ended while the account was read: its sockets were closed without this one.
-        if (app.endedSessions.has(user.sid)) return socket.close(SESSION_ENDED.code, SESSION_ENDED.reason);
-        const ready = await spec.open(user, out);
-        if (!ready) return;
-        handler = ready;
-        if (closed) return ready.closed();
-        early.replay((data, isBinary) => ready.receive(data, isBinary));
-      })().catch((err: unknown) => {
-        // Not the client's fault (the database did not answer): say so, not "unauthorized".
-        req.log.error({ err }, `${spec.label} socket could not start`);
-        if (socket.readyState === socket.OPEN) socket.close(1011, 'The server could not open your connection; try again');
-      });
+      void accepted.start(socketToken(req), spec);
     });
   },
   { name: 'socket-transport', dependencies: ['websocket', 'jwt', 'accounts', 'metrics'] },

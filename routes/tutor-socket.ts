@@ -23,11 +23,13 @@ const tutorSocket: FastifyPluginAsync = async (app) => {
   };
 
   app.get<TutorRoute>('/chat/:grammarId/', { websocket: true, schema: { hide: true } }, (socket, req) => {
-    const log = req.log;
+    // Only what the socket needs is kept: its closures must not hold the request.
+    const { grammarId } = req.params;
     app.acceptSocket(socket, req, {
       ...spec,
       open: async (user, out) => {
-        const topic = await app.tutor.topics.resolve(req.params.grammarId);
+        const log = out.log;
+        const topic = await app.tutor.topics.resolve(grammarId);
         if (!out.isOpen) return null;
         const send = (frame: TutorFrame) => out.send(JSON.stringify(frame));
         const conversation = app.tutor.open({ userId: user.id, userName: user.name, topic }, send, log);

@@ -1,29 +1,63 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { clientIp } from '../plugins/rate-limit.js';
-import type { AuthenticatedSocket } from '../plugins/socket-transport.js';
+import type { AuthenticatedSocket, SocketHandler } from '../plugins/socket-transport.js';
 import { WhiteboardConnection } from '../src/whiteboard/connection.js';
 import { Participant, type SocketLike } from '../src/whiteboard/participant.js';
 import { MessageRateLimiter } from '../src/whiteboard/rate-limiter.js';
 
 /**
  * The ws socket plus cork/uncork of its TCP socket, so a burst of frames leaves in one write;
- * closes go through the transport, which counts the send-buffer ones (1013).
+ * closes go through the transport, which counts the send-buffer ones (1013). A class: no closures per socket.
  */
-function corkable(socket: WebSocket, out: AuthenticatedSocket): SocketLike {
-  const tcp = (socket as unknown as { _socket?: Duplex })._socket;
-  return {
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    get readyState() {
-      return socket.readyState;
-    },
-    send: (data, cb) => socket.send(data, { binary: false }, cb),
-    close: (code, reason) => (code === undefined ? socket.close() : out.close(code, reason ?? '')),
-    ...(tcp ? { cork: () => tcp.cork(), uncork: () => tcp.uncork() } : {}),
-  };
+class CorkableSocket implements SocketLike {
+  private readonly tcp: Duplex | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly out: AuthenticatedSocket,
+  ) {
+    this.tcp = (socket as unknown as { _socket?: Duplex })._socket;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get readyState(): number {
+    return this.socket.readyState;
+  }
+
+  send(data: string | Buffer, cb?: (err?: Error) => void): void {
+    this.socket.send(data, { binary: false }, cb);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (code === undefined) this.socket.close();
+    else this.out.close(code, reason ?? '');
+  }
+
+  cork(): void {
+    this.tcp?.cork();
+  }
+
+  uncork(): void {
+    this.tcp?.uncork();
+  }
+}
+
+/** What the transport hands frames and the close to: the connection itself, without a closure per socket. */
+class WhiteboardHandler implements SocketHandler {
+  constructor(private readonly connection: WhiteboardConnection) {}
+
+  receive(data: RawData, isBinary: boolean): void {
+    this.connection.receive(data, isBinary);
+  }
+
+  closed(): void {
+    void this.connection.close();
+  }
 }
 
 const TOO_MANY_CONNECTIONS = 'Too many connections from your address; wait a minute';
@@ -61,9 +95,9 @@ const whiteboardSocket: FastifyPluginAsyncTypebox = async (app) => {
             socket.close(4029, TOO_MANY_CONNECTIONS);
             return null;
           }
-          const participant = new Participant({ id: user.id, name: user.name }, corkable(socket, out), limits);
-          const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.rateBurst, c.ratePerSecond), req.log);
-          return { receive: (data, isBinary) => connection.receive(data, isBinary), closed: () => void connection.close() };
+          const participant = new Participant({ id: user.id, name: user.name }, new CorkableSocket(socket, out), limits);
+          const connection = new WhiteboardConnection(participant, registry, new MessageRateLimiter(c.rateBurst, c.ratePerSecond), out.log);
+          return new WhiteboardHandler(connection);
         },
       });
     },

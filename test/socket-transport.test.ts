@@ -37,3 +37,27 @@ t.test('/ws and /chat: 4001 says how to connect; open sockets are listed by user
   t.equal(server.app.openSockets.ofUser(user.user.id).length, 0, 'closed sockets leave the registry');
   t.equal(server.app.openSockets.ofSession('login-1').length, 0);
 });
+
+// A socket's errors are handled by the transport itself (the upgrade request is not kept for them).
+t.test('a frame that breaks the WebSocket protocol ends only that socket, logged with its request id', async (t) => {
+  const server = await startServer(t);
+  const user = await newUser(server, 'protocol-breaker');
+  for (const path of ['/ws', '/chat/1/']) {
+    const bad = await openSocket(`${server.wsUrl}${path}?token=${encodeURIComponent(user.access)}`);
+    const other = await openSocket(`${server.wsUrl}${path}?token=${encodeURIComponent(user.access)}`);
+    const pinged = path === '/ws' ? { type: 'ping' } : { command: 'ping' };
+    bad.send(pinged);
+    await bad.next('pong');
+    // Opcode 3 is reserved: the server must fail the connection.
+    (bad.ws as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from([0x83, 0x80, 0, 0, 0, 0]));
+    const closed = await bad.closed;
+    t.ok([1002, 1006].includes(closed.code), `${path}: closed for the protocol error (${closed.code})`);
+    const line = JSON.parse(await server.logs.waitFor(/"msg":"socket error"/));
+    t.match(line, { level: 50, reqId: /\S/, err: { message: /opcode/i } }, `${path}: logged with the socket's request id`);
+    other.send(pinged);
+    await other.next('pong');
+    t.pass(`${path}: the other socket still works`);
+    await other.close();
+    server.logs.raw.length = 0;
+  }
+});

@@ -7,6 +7,9 @@ import type { RoomRegistry } from './room-registry.js';
 
 export const MAX_ROOMS_PER_SOCKET = 32;
 
+/** Where every connection's chain of frames starts: one promise for all, not one per socket. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * One whiteboard socket after authentication: rate-limits, parses and validates each frame and
  * forwards it to the room. Frames are handled in arrival order; only a join waits (for the room to
@@ -14,10 +17,11 @@ export const MAX_ROOMS_PER_SOCKET = 32;
  * themselves never wait for each other's commit.
  */
 export class WhiteboardConnection {
-  private readonly rooms = new Map<string, Room>();
+  /** The rooms this socket is in, by id; made on its first join (most sockets sit idle, and each map costs ~250 bytes). */
+  private rooms: Map<string, Room> | null = null;
   /** Slug → id of the rooms this socket joined by slug. */
-  private readonly slugs = new Map<string, string>();
-  private chain: Promise<void> = Promise.resolve();
+  private slugs: Map<string, string> | null = null;
+  private chain: Promise<void> = SETTLED;
   private closed = false;
 
   constructor(
@@ -80,7 +84,7 @@ export class WhiteboardConnection {
         return;
       case 'join_room': {
         // Joining again re-sends the room state (a client that lost track can resync); access is checked each time.
-        if (!this.room(msg.roomId) && this.rooms.size >= MAX_ROOMS_PER_SOCKET) {
+        if (!this.room(msg.roomId) && (this.rooms?.size ?? 0) >= MAX_ROOMS_PER_SOCKET) {
           p.sendError('forbidden', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms at once; leave one first.`, { roomId: msg.roomId });
           return;
         }
@@ -95,9 +99,13 @@ export class WhiteboardConnection {
           await this.registry.leave(room, p);
           return;
         }
+        this.rooms ??= new Map();
         this.rooms.set(room.id, room);
         // Joined by slug: later messages may name the room by its slug too.
-        if (ref !== room.id) this.slugs.set(ref, room.id);
+        if (ref !== room.id) {
+          this.slugs ??= new Map();
+          this.slugs.set(ref, room.id);
+        }
         return;
       }
       case 'leave_room': {
@@ -132,12 +140,13 @@ export class WhiteboardConnection {
 
   /** The room this socket is in, named by its id or by the slug it was joined with. */
   private room(ref: string): Room | undefined {
-    const id = this.slugs.get(ref);
-    return this.rooms.get(ref) ?? (id === undefined ? undefined : this.rooms.get(id));
+    const id = this.slugs?.get(ref);
+    return this.rooms?.get(ref) ?? (id === undefined ? undefined : this.rooms?.get(id));
   }
 
   private forget(room: Room): void {
-    this.rooms.delete(room.id);
+    this.rooms?.delete(room.id);
+    if (!this.slugs) return;
     for (const [slug, id] of this.slugs) if (id === room.id) this.slugs.delete(slug);
   }
 
@@ -154,8 +163,8 @@ export class WhiteboardConnection {
     if (this.closed) return;
     this.closed = true;
     await this.chain;
-    const rooms = [...this.rooms.values()];
-    this.rooms.clear();
+    const rooms = [...(this.rooms?.values() ?? [])];
+    this.rooms = null;
     for (const room of rooms) await this.registry.leave(room, this.participant).catch((err) => this.log.error({ err }, 'leaving a room failed'));
   }
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { encode, frame, type ErrorCode, type Member } from './protocol.js';
 
 /** The part of a WebSocket a participant needs (the `ws` socket fits it). */
@@ -32,7 +32,8 @@ export interface ErrorDetails {
  * memory from a receiver that does not read.
  */
 export class Participant {
-  readonly connectionId = randomUUID();
+  /** Unique over every instance; a flat 22-character string (a UUID's text is a rope of 14 pieces, ~450 bytes). */
+  readonly connectionId = randomBytes(16).toString('base64url');
   private corked = false;
 
   constructor(

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PictureObserver } from '../src/images/openai-image-studio.js';
 import type { TutorObserver } from '../src/tutor/tutor-observer.js';
+import { receivedNow, type RoomObserver, type WriterObserver } from '../src/whiteboard/whiteboard-observer.js';
 
 /** What the socket transport reports. */
 export interface SocketObserver {
@@ -15,6 +16,8 @@ export interface Observers {
   tutor: TutorObserver;
   pictures: PictureObserver;
   sockets: SocketObserver;
+  writer: WriterObserver;
+  room: RoomObserver;
 }
 
 declare module 'fastify' {
@@ -37,7 +40,9 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Seconds, from a millisecond to a minute: model answers and speech. */
+/** Seconds, from a millisecond to ten: database commits and room delivery. */
+const FAST_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds, from 50 ms to a minute: model answers and speech. */
 const AI_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60];
 
 /**
@@ -81,6 +86,30 @@ export default fp(
       registers,
     });
     for (const kind of ['whiteboard', 'tutor']) sendBufferCloses.inc({ kind }, 0);
+    const batchSize = new Histogram({
+      name: 'inkwell_commit_batch_size',
+      help: 'Room writes per group-commit transaction',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    });
+    const commitSeconds = new Histogram({
+      name: 'inkwell_commit_duration_seconds',
+      help: 'Seconds from the start of a group-commit transaction to its commit',
+      buckets: FAST_SECONDS,
+      registers,
+    });
+    const writesRefused = new Counter({
+      name: 'inkwell_writes_refused_total',
+      help: 'Room writes answered with an internal error because their transaction failed (a database outage)',
+      registers,
+    });
+    const delivered = new Counter({ name: 'inkwell_events_delivered_total', help: 'Room frames handed to receiving sockets, by frame type', labelNames: ['type'], registers });
+    const sendToDeliver = new Histogram({
+      name: 'inkwell_send_to_deliver_seconds',
+      help: 'Seconds from receiving the client message behind a stored room event to handing the event to the receiving sockets (once per event)',
+      buckets: FAST_SECONDS,
+      registers,
+    });
 
     app.decorate('observers', {
       tutor: {
@@ -91,6 +120,20 @@ export default fp(
       },
       pictures: { providerFailed: (code) => providerErrors.inc({ capability: 'pictures', code }) },
       sockets: { sendBufferClosed: (kind) => sendBufferCloses.inc({ kind }) },
+      writer: {
+        committed: (batch, seconds) => {
+          batchSize.observe(batch);
+          commitSeconds.observe(seconds);
+        },
+        failed: (refused) => writesRefused.inc(refused),
+      },
+      room: {
+        delivered: (type, receivers, receivedAt) => {
+          if (receivers === 0) return;
+          delivered.inc({ type }, receivers);
+          if (receivedAt !== undefined) sendToDeliver.observe(Math.max(0, receivedNow() - receivedAt) / 1000);
+        },
+      },
     } satisfies Observers);
 
     if (!app.settings.metrics.enabled) return;

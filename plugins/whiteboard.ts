@@ -9,6 +9,8 @@ import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
 import { RoomRegistry } from '../src/whiteboard/room-registry.js';
 import { RoomStore } from '../src/whiteboard/room-store.js';
 import type { RoomDeps } from '../src/whiteboard/room.js';
+import { writerObservers } from '../src/whiteboard/whiteboard-observer.js';
+import { WriteOutageLog } from '../src/whiteboard/write-outage-log.js';
 
 export interface Whiteboard {
   store: RoomStore;
@@ -38,7 +40,9 @@ export default fp(
   async (app) => {
     const c = app.settings.whiteboard;
     const store = new RoomStore(app.db, app.clock);
-    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings, retention: c.eventLog });
+    // A database outage refuses writes by the hundred: one log line for it, not one per write.
+    const observer = writerObservers(app.observers.writer, new WriteOutageLog(app.log));
+    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings, retention: c.eventLog, observer });
     const eventLog = new DatabaseRoomEventLog(app.db);
     const redis = app.redis;
     // With Redis, rooms are shared by every instance; without, everything stays in this process.
@@ -56,6 +60,7 @@ export default fp(
       eventLog,
       log: app.log,
       images: app.imageStudio,
+      observer: app.observers.room,
     };
     const access = new RoomAccess(app.db, app.clock, bus);
     app.decorate('whiteboard', {

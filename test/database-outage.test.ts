@@ -67,6 +67,7 @@ function checkLog(t: Test, server: TestServer): void {
   t.equal(lost?.level, 40, 'the loss is logged once at warn');
   t.equal(lines.filter((l) => l.msg === 'database connection lost').length, 1, 'once per outage, not per query');
   t.equal(back?.level, 30, 'the recovery is logged at info');
+  t.equal(lines.filter((l) => l.msg === 'database connection restored').length, 1, 'once per outage too');
   t.notOk(server.logs.text().includes(PASSWORD), 'the DATABASE_URL password never reaches the log');
 }
 
@@ -91,6 +92,34 @@ t.test('PostgreSQL cut off: the server stays up, refuses writes with an error, a
   t.same(await storedIds(server, alice, roomId), [before.drawing.id, after.drawing.id], 'exactly the acknowledged drawings are stored');
   checkLog(t, server);
   t.comment(`cut: /ready 503 after ${to503} ms; 200 again ${to200} ms after restore; the writer answered "${err.code}": ${err.message}`);
+  await a.close();
+  await b.close();
+});
+
+t.test('a long outage: every write gets its error frame, the log gets one error line and one count when it is back', { skip: needsPostgres }, async (t) => {
+  const { server, proxy } = await serverBehindProxy(t);
+  const { roomId, a, b, before } = await roomWithTwo(server);
+
+  proxy.cut();
+  await readyBecomes(server, 503);
+  const WRITES = 12;
+  for (let i = 0; i < WRITES; i++) {
+    a.send(line(roomId, { clientRef: `o${i}` }));
+    t.match(await a.next((m) => m.type === 'error' && m.ref === `o${i}`, 15_000), { code: 'internal' }, `write ${i} answered`);
+  }
+  const errors = server.logs.lines().filter((l) => l.level >= 50);
+  t.equal(errors.length, 1, `${WRITES} refused writes, one error line`);
+  t.match(errors[0]?.msg, /room writes refused: the database does not answer/);
+
+  proxy.restore();
+  await readyBecomes(server, 200);
+  a.send(line(roomId, { clientRef: 'back' }));
+  const back = await a.next((m) => m.type === 'draw' && m.clientRef === 'back', 15_000);
+  t.equal(back.seq, before.seq + 1);
+  const summary = JSON.parse(await server.logs.waitFor(/room writes are stored again/));
+  t.match(summary, { level: 30, refusedWrites: WRITES, downMs: Number }, 'the count, at info, when writes are stored again');
+  t.equal(server.logs.lines().filter((l) => l.level >= 50).length, 1, 'still one error line');
+  checkLog(t, server);
   await a.close();
   await b.close();
 });

@@ -57,6 +57,41 @@ t.test('after real traffic, a scrape shows sockets, rooms, stored events and HTT
   t.equal(value(after, 'inkwell_open_sockets{kind="whiteboard"}'), 0, 'the closed socket is no longer counted');
 });
 
+t.test('commit batch size and duration, events delivered by type, send→deliver once per event', async (t) => {
+  const server = await startServer(t, { env: { METRICS: 'true' } });
+  const alice = await newUser(server, 'sender');
+  const bob = await newUser(server, 'receiver');
+  const roomId = await createRoom(server, alice);
+  const a = await joined(server, alice, roomId);
+  const b = await joined(server, bob, roomId);
+  t.teardown(() => Promise.all([a.sock.close(), b.sock.close()]));
+  await a.sock.next('member_joined');
+  for (const ref of ['d1', 'd2', 'd3']) {
+    a.sock.send(line(roomId, { clientRef: ref }));
+    const drawn = await a.sock.next((m) => m.type === 'draw' && m.clientRef === ref);
+    await b.sock.next((m) => m.type === 'draw' && m.drawing.id === drawn.drawing.id);
+  }
+  a.sock.send({ type: 'cursor', roomId, x: 5, y: 5 });
+  await b.sock.next('cursor');
+
+  const text = await scrape(server);
+  const commits = value(text, 'inkwell_commits_total')!;
+  t.ok(commits >= 1);
+  t.equal(count(text, 'inkwell_commit_batch_size'), commits, 'one batch size per transaction');
+  t.equal(value(text, 'inkwell_commit_batch_size_sum'), 3, 'the three draws, however they were batched');
+  t.equal(count(text, 'inkwell_commit_duration_seconds'), commits, 'one duration per transaction');
+  t.ok(value(text, 'inkwell_commit_duration_seconds_sum')! > 0);
+  t.equal(value(text, 'inkwell_events_delivered_total{type="draw"}'), 6, 'three draws, each to both sockets');
+  t.equal(value(text, 'inkwell_events_delivered_total{type="cursor"}'), 1, 'a cursor to the other socket only');
+  t.equal(value(text, 'inkwell_events_delivered_total{type="member_joined"}'), 1);
+  t.equal(count(text, 'inkwell_send_to_deliver_seconds'), 3, 'send→deliver: once per stored event, not once per receiver');
+  t.ok(value(text, 'inkwell_send_to_deliver_seconds_sum')! > 0);
+  t.equal(value(text, 'inkwell_writes_refused_total'), 0);
+  for (const name of ['inkwell_commit_batch_size', 'inkwell_commit_duration_seconds', 'inkwell_send_to_deliver_seconds']) {
+    t.match(text, new RegExp(`# HELP ${name} .+\\n# TYPE ${name} histogram`), `${name} is a histogram with its help`);
+  }
+});
+
 t.test('METRICS_TOKEN makes it a bearer-token route', async (t) => {
   const server = await startServer(t, { env: { METRICS: 'true', METRICS_TOKEN: 'scrape-secret' } });
   const none = await request(server, 'GET', '/metrics');

@@ -4,6 +4,7 @@ import type { Participant } from './participant.js';
 import type { MessageRateLimiter } from './rate-limiter.js';
 import type { Room, RoomLog } from './room.js';
 import type { RoomRegistry } from './room-registry.js';
+import { receivedNow } from './whiteboard-observer.js';
 
 export const MAX_ROOMS_PER_SOCKET = 32;
 
@@ -43,6 +44,7 @@ export class WhiteboardConnection {
 
   private take(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     const p = this.participant;
+    const receivedAt = receivedNow();
     // Closing (4029, 1013, shutdown): what is still in flight is not acted on.
     if (this.closed || !p.isOpen) return;
     const admission = this.limiter.admit();
@@ -68,14 +70,14 @@ export class WhiteboardConnection {
       return;
     }
     this.chain = this.chain
-      .then(() => this.dispatch(msg))
+      .then(() => this.dispatch(msg, receivedAt))
       .catch((err) => {
         this.log.error({ err }, 'whiteboard message failed');
         p.sendError('internal', 'Something went wrong on our side handling that message; try again.');
       });
   }
 
-  private async dispatch(msg: ClientMessage): Promise<void> {
+  private async dispatch(msg: ClientMessage, receivedAt: number): Promise<void> {
     const p = this.participant;
     if (this.closed) return;
     switch (msg.type) {
@@ -130,7 +132,7 @@ export class WhiteboardConnection {
           p.sendError('not_in_room', `Join room "${msg.roomId}" before sending "${msg.type}" to it.`, { roomId: msg.roomId, ref });
           return;
         }
-        room.handle(p, msg);
+        room.handle(p, msg, receivedAt);
         return;
       }
       default:

@@ -7,6 +7,7 @@ import type { Drawing, DrawingShape } from './drawing.js';
 import { drawingFromRow, drawingToRow } from './drawing-row.js';
 import { frame, type AiPictureMessage, type OrderedEvent, type Role } from './protocol.js';
 import { DELETE_REFUSAL, mayDelete } from './rules.js';
+import type { WriterObserver } from './whiteboard-observer.js';
 
 /** What an AI picture's `ai_message` says besides its drawing and seq. */
 export interface PictureNote {
@@ -47,6 +48,7 @@ export interface WriterOptions {
   retention?: EventLogRetention;
   /** Operations per transaction at most. */
   maxBatch?: number;
+  observer?: WriterObserver;
 }
 
 export interface WriterStats {
@@ -135,6 +137,7 @@ export class DrawingWriter {
   private async commit(batch: Pending[]): Promise<void> {
     let results: WriteResult[];
     const tally = { logged: 0, prunes: 0 };
+    const started = performance.now();
     try {
       results = await this.db.transaction().execute((trx) =>
         this.apply(
@@ -146,6 +149,7 @@ export class DrawingWriter {
     } catch (err) {
       // With the database unreachable every write fails alike: retrying each alone would only wait longer.
       if (batch.length === 1 || isConnectionError(err)) {
+        this.options.observer?.failed(batch.length, err);
         for (const p of batch) p.reject(err);
         return;
       }
@@ -153,6 +157,7 @@ export class DrawingWriter {
       for (const p of batch) await this.commit([p]);
       return;
     }
+    this.options.observer?.committed(batch.length, (performance.now() - started) / 1000);
     this.stats.transactions++;
     this.stats.logged += tally.logged;
     this.stats.prunes += tally.prunes;

@@ -12,6 +12,8 @@ export interface RoomEvent {
   volatile?: boolean;
   /** Not sent to any socket of this user (cursors go to the others only). */
   exceptUserId?: string;
+  /** When the server received the client message that caused it (receivedNow()), for the send→deliver time. */
+  receivedAt?: number;
   /** The socket that caused the event gets this frame instead (its `clientRef` echoed). */
   origin?: { connectionId: string; message: ServerMessage };
   /** The room already had this event (read back from the log before the sender's own copy came): only `origin` gets it. */

@@ -10,6 +10,8 @@ import type { Participant } from './participant.js';
 import type { AccessChange, RoomBus, RoomEvent } from './room-bus.js';
 import type { RoomInfo, RoomStore } from './room-store.js';
 import type { RoomEventLog } from './event-log.js';
+import { isConnectionError } from '../db/connection-error.js';
+import type { RoomObserver } from './whiteboard-observer.js';
 
 /** The few pino methods a room logs with. */
 export interface RoomLog {
@@ -30,6 +32,7 @@ export interface RoomDeps {
   snapshotChunk?: number;
   /** Live events held for a joiner while its snapshot is sent; past this it is closed with 1013. */
   maxPendingEvents?: number;
+  observer?: RoomObserver;
 }
 
 /** A socket in this room on this process; `pending` holds live events until its snapshot is out. */
@@ -114,6 +117,7 @@ export class Room {
       // Already in the snapshot, unless it is this socket's own echo (its clientRef must come back).
       if (event.seq !== undefined && event.seq <= seq && !own) continue;
       this.sendTo(p, event);
+      this.deps.observer?.delivered(event.message.type, 1, undefined);
     }
   }
 
@@ -132,7 +136,7 @@ export class Room {
   }
 
   /** A message from a seated socket: the room's rules first, then the write or the fan-out. */
-  handle(p: Participant, msg: RoomMessage): void {
+  handle(p: Participant, msg: RoomMessage, receivedAt?: number): void {
     const seat = this.seats.get(p.connectionId);
     if (!seat) {
       p.sendError('not_in_room', `Join room "${this.id}" before sending "${msg.type}" to it.`, { roomId: this.id, ref: msg.type === 'draw' ? msg.clientRef : undefined });
@@ -144,14 +148,19 @@ export class Room {
     }
     switch (msg.type) {
       case 'draw':
-        this.write(p, { kind: 'draw', roomId: this.id, userId: p.user.id, userName: p.user.name, shape: shapeOf(msg), clientRef: msg.clientRef ?? null }, msg.clientRef);
+        this.write(
+          p,
+          { kind: 'draw', roomId: this.id, userId: p.user.id, userName: p.user.name, shape: shapeOf(msg), clientRef: msg.clientRef ?? null },
+          msg.clientRef,
+          receivedAt,
+        );
         return;
       case 'delete_drawing':
-        this.write(p, { kind: 'delete', roomId: this.id, userId: p.user.id, role: seat.role, drawingId: msg.drawingId });
+        this.write(p, { kind: 'delete', roomId: this.id, userId: p.user.id, role: seat.role, drawingId: msg.drawingId }, undefined, receivedAt);
         return;
       case 'clear_canvas':
       case 'clear_room':
-        this.write(p, { kind: 'clear', roomId: this.id, userId: p.user.id });
+        this.write(p, { kind: 'clear', roomId: this.id, userId: p.user.id }, undefined, receivedAt);
         return;
       case 'cursor':
         this.publish({ message: frame('cursor', { roomId: this.id, userId: p.user.id, x: msg.x, y: msg.y }), volatile: true, exceptUserId: p.user.id });
@@ -164,18 +173,19 @@ export class Room {
     }
   }
 
-  private write(p: Participant, op: Parameters<DrawingWriter['write']>[0], clientRef?: string): void {
+  private write(p: Participant, op: Parameters<DrawingWriter['write']>[0], clientRef?: string, receivedAt?: number): void {
     this.deps.writer.write(op).then(
-      (result) => this.announce(p, result, clientRef),
+      (result) => this.announce(p, result, clientRef, receivedAt),
       (err) => {
-        this.deps.log.error({ err, roomId: this.id }, 'storing a room event failed');
+        // A database outage is logged once by the writer's outage log, not once per refused write.
+        if (!isConnectionError(err)) this.deps.log.error({ err, roomId: this.id }, 'storing a room event failed');
         p.sendError('internal', 'The server could not store that; try again.', { roomId: this.id, ref: clientRef });
       },
     );
   }
 
   /** Runs as the commit resolves, in seq order: the frame the writer logged is the one broadcast. */
-  private announce(p: Participant, result: WriteResult, clientRef?: string): void {
+  private announce(p: Participant, result: WriteResult, clientRef?: string, receivedAt?: number): void {
     const roomId = this.id;
     switch (result.kind) {
       case 'duplicate':
@@ -188,7 +198,7 @@ export class Room {
         const message = result.frame;
         // The sender's own draw comes back with its clientRef.
         const echo = clientRef !== undefined && message.type === 'draw' ? { connectionId: p.connectionId, message: { ...message, clientRef } } : undefined;
-        this.publish({ message, seq: message.seq, origin: echo });
+        this.publish({ message, seq: message.seq, origin: echo, receivedAt });
       }
     }
   }
@@ -222,6 +232,7 @@ export class Room {
   /** From the bus: hand the event to every local socket that should have it. */
   private deliver(event: RoomEvent): void {
     const max = this.deps.maxPendingEvents ?? 10_000;
+    let receivers = 0;
     for (const seat of this.seats.values()) {
       if (event.exceptUserId !== undefined && seat.participant.user.id === event.exceptUserId) continue;
       if (event.echoOnly && seat.participant.connectionId !== event.origin?.connectionId) continue;
@@ -240,7 +251,10 @@ export class Room {
         continue;
       }
       this.sendTo(seat.participant, event);
+      receivers++;
     }
+    // Once per event, however many receive it.
+    this.deps.observer?.delivered(event.message.type, receivers, event.receivedAt);
   }
 
   private frameFor(p: Participant, event: RoomEvent): string | Buffer {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app.js';
-import { ConfigError } from './src/config.js';
+import { PGliteThread } from './src/db/pglite-thread.js';
 
 function readDotenv(path = '.env'): Record<string, string> {
   try {
@@ -13,10 +12,24 @@ function readDotenv(path = '.env'): Record<string, string> {
   }
 }
 
+/**
+ * The embedded database opens on its own thread while the server's modules load (about two seconds
+ * each); the settings, checked later, decide whether it is used (same directory) or closed.
+ */
+function prestartDatabase(dotenv: Record<string, string>): void {
+  const env = { ...dotenv, ...process.env };
+  if (env.DATABASE_URL) return;
+  PGliteThread.prestart(env.PGLITE_DIR || './data/pglite');
+}
+
 async function main(): Promise<void> {
+  const dotenv = readDotenv();
+  prestartDatabase(dotenv);
+  const { buildApp } = await import('./app.js');
+  const { ConfigError } = await import('./src/config.js');
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   try {
-    app = await buildApp({ dotenv: readDotenv() });
+    app = await buildApp({ dotenv });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`inkwell: refusing to start: ${err.message}\n`);

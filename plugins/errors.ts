@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import type { AuthErrorCode } from '../src/auth/auth-error.js';
+import { isConnectionError } from '../src/db/connection-error.js';
 import { DomainError } from '../src/errors.js';
 import type { MemberErrorCode } from '../src/whiteboard/room-access.js';
 
@@ -41,6 +42,9 @@ function statusOf(err: DomainError): number {
   return (STATUS_OF as Record<string, number>)[err.code] ?? 500;
 }
 
+/** While the database does not answer, every request that needs it fails alike: one line this often, with a count. */
+const OUTAGE_LINE_EVERY_MS = 60_000;
+
 /**
  * One error shape for every REST answer: `{statusCode, error, message, code}`. Domain errors keep
  * their sentence; validation errors say which field; anything unexpected is logged and answered
@@ -48,6 +52,7 @@ function statusOf(err: DomainError): number {
  */
 export default fp(
   async (app) => {
+    let outageLine = { at: Number.NEGATIVE_INFINITY, failedSince: 0 };
     app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
       if (err instanceof DomainError) {
         const status = statusOf(err);
@@ -57,7 +62,13 @@ export default fp(
       }
       const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
       if (status >= 500) {
-        req.log.error({ err }, 'request failed');
+        if (!isConnectionError(err)) req.log.error({ err }, 'request failed');
+        else if (performance.now() - outageLine.at < OUTAGE_LINE_EVERY_MS) outageLine.failedSince++;
+        else {
+          // The driver's code and sentence only (never the connection string); the count covers the minute before.
+          req.log.error({ code: err.code, reason: err.message, failedSince: outageLine.failedSince }, 'requests failed: the database does not answer (one line a minute)');
+          outageLine = { at: performance.now(), failedSince: 0 };
+        }
         return reply.code(500).send({ statusCode: 500, error: STATUS_CODES[500], message: 'Something went wrong on our side; try again', code: 'internal' });
       }
       const code = err.validation ? 'invalid_request' : err.code;

@@ -96,33 +96,45 @@ t.test('PostgreSQL cut off: the server stays up, refuses writes with an error, a
   await b.close();
 });
 
-t.test('a long outage: every write gets its error frame, the log gets one error line and one count when it is back', { skip: needsPostgres }, async (t) => {
-  const { server, proxy } = await serverBehindProxy(t);
-  const { roomId, a, b, before } = await roomWithTwo(server);
+t.test(
+  'a long outage: every write gets its error frame and every request its 500, the log one error line for each kind and one count when it is back',
+  { skip: needsPostgres },
+  async (t) => {
+    const { server, proxy } = await serverBehindProxy(t);
+    const { alice, roomId, a, b, before } = await roomWithTwo(server);
 
-  proxy.cut();
-  await readyBecomes(server, 503);
-  const WRITES = 12;
-  for (let i = 0; i < WRITES; i++) {
-    a.send(line(roomId, { clientRef: `o${i}` }));
-    t.match(await a.next((m) => m.type === 'error' && m.ref === `o${i}`, 15_000), { code: 'internal' }, `write ${i} answered`);
-  }
-  const errors = server.logs.lines().filter((l) => l.level >= 50);
-  t.equal(errors.length, 1, `${WRITES} refused writes, one error line`);
-  t.match(errors[0]?.msg, /room writes refused: the database does not answer/);
+    proxy.cut();
+    await readyBecomes(server, 503);
+    const WRITES = 12;
+    for (let i = 0; i < WRITES; i++) {
+      a.send(line(roomId, { clientRef: `o${i}` }));
+      t.match(await a.next((m) => m.type === 'error' && m.ref === `o${i}`, 15_000), { code: 'internal' }, `write ${i} answered`);
+    }
+    const REQUESTS = 5;
+    for (let i = 0; i < REQUESTS; i++) t.equal((await request(server, 'GET', '/api/v1/rooms', { token: alice.access })).status, 500, `request ${i} answered 500`);
+    const errors = server.logs.lines().filter((l) => l.level >= 50);
+    t.same(
+      errors.map((l) => l.msg),
+      [
+        'room writes refused: the database does not answer (once per outage; the count follows when it is back)',
+        'requests failed: the database does not answer (one line a minute)',
+      ],
+      `${WRITES} refused writes and ${REQUESTS} failed requests: one error line each`,
+    );
 
-  proxy.restore();
-  await readyBecomes(server, 200);
-  a.send(line(roomId, { clientRef: 'back' }));
-  const back = await a.next((m) => m.type === 'draw' && m.clientRef === 'back', 15_000);
-  t.equal(back.seq, before.seq + 1);
-  const summary = JSON.parse(await server.logs.waitFor(/room writes are stored again/));
-  t.match(summary, { level: 30, refusedWrites: WRITES, downMs: Number }, 'the count, at info, when writes are stored again');
-  t.equal(server.logs.lines().filter((l) => l.level >= 50).length, 1, 'still one error line');
-  checkLog(t, server);
-  await a.close();
-  await b.close();
-});
+    proxy.restore();
+    await readyBecomes(server, 200);
+    a.send(line(roomId, { clientRef: 'back' }));
+    const back = await a.next((m) => m.type === 'draw' && m.clientRef === 'back', 15_000);
+    t.equal(back.seq, before.seq + 1);
+    const summary = JSON.parse(await server.logs.waitFor(/room writes are stored again/));
+    t.match(summary, { level: 30, refusedWrites: WRITES, downMs: Number }, 'the count, at info, when writes are stored again');
+    t.equal(server.logs.lines().filter((l) => l.level >= 50).length, 2, 'still those two');
+    checkLog(t, server);
+    await a.close();
+    await b.close();
+  },
+);
 
 t.test('PostgreSQL hangs: writes fail within the database timeout, the writer does not wedge', { skip: needsPostgres }, async (t) => {
   const { server, proxy } = await serverBehindProxy(t);

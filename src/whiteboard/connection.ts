@@ -85,13 +85,13 @@ export class WhiteboardConnection {
         p.send(encode(frame('pong', {})));
         return;
       case 'join_room': {
-        // Joining again re-sends the room state (a client that lost track can resync); access is checked each time.
+        // Joining again re-sends the room state, or the events after sinceSeq (a client that lost track can resync); access is checked each time.
         if (!this.room(msg.roomId) && (this.rooms?.size ?? 0) >= MAX_ROOMS_PER_SOCKET) {
           p.sendError('forbidden', `A socket may be in at most ${MAX_ROOMS_PER_SOCKET} rooms at once; leave one first.`, { roomId: msg.roomId });
           return;
         }
         const ref = msg.roomId;
-        const joined = await this.registry.join(ref, p, msg.share, () => this.revoked(ref));
+        const joined = await this.registry.join(ref, p, { share: msg.share, sinceSeq: msg.sinceSeq }, () => this.revoked(ref));
         if ('refused' in joined) {
           p.sendError(joined.refused, joined.message, { roomId: ref });
           return;

@@ -30,8 +30,8 @@ export type RefusalCode = 'room_full' | 'forbidden' | 'invalid_message' | 'room_
 /** Each stored event comes back with the frame that was logged with it, which is what the room broadcasts. */
 export type WriteResult =
   | { kind: 'drawn'; seq: number; drawing: Drawing; frame: OrderedEvent }
-  /** A repeated clientRef: nothing stored, the earlier drawing returned. */
-  | { kind: 'duplicate'; drawing: Drawing }
+  /** A repeated clientRef: nothing stored, the earlier drawing returned (its frame goes to the sender alone). */
+  | { kind: 'duplicate'; drawing: Drawing; frame: OrderedEvent }
   | { kind: 'deleted'; seq: number; drawingId: string; frame: OrderedEvent }
   | { kind: 'cleared'; seq: number; frame: OrderedEvent }
   | { kind: 'refused'; code: RefusalCode; message: string };
@@ -251,7 +251,7 @@ export class DrawingWriter {
       if (op.kind === 'draw') {
         const earlier = op.clientRef === null ? undefined : byRef.get(refKey(op.userId, op.clientRef));
         if (earlier) {
-          results.push({ kind: 'duplicate', drawing: earlier });
+          results.push({ kind: 'duplicate', drawing: earlier, frame: frame('draw', { roomId, seq: earlier.seq, drawing: earlier }) });
           continue;
         }
         if (count >= this.options.maxRoomDrawings) {

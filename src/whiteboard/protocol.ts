@@ -12,6 +12,8 @@ import { inputProblem } from '../input-value.js';
 
 export type { Drawing };
 export const MAX_PROMPT = 1000;
+/** A room's seq is a PostgreSQL integer. */
+export const MAX_SEQ = 2_147_483_647;
 
 const RoomId = Type.String({ minLength: 1, maxLength: 128 });
 const Token = Type.String({ minLength: 1, maxLength: 128 });
@@ -23,6 +25,13 @@ export const JoinRoom = Type.Object({
   type: Type.Literal('join_room'),
   roomId: Type.String({ minLength: 1, maxLength: 128, description: "The room's id or its slug." }),
   share: Type.Optional(Token),
+  sinceSeq: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_SEQ,
+      description: 'Resume: the last seq this client applied. The missed events come as room_events, or the whole state as room_state with resync:true.',
+    }),
+  ),
 });
 export const LeaveRoom = Type.Object({ type: Type.Literal('leave_room'), roomId: RoomId });
 export const Draw = Type.Object({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ImageGenerationError, ImageQuotaError, type ImageFailureCode, type ImageStudio } from '../images/image-studio.js';
 import { shapeOf } from './drawing.js';
-import type { DrawingWriter } from './drawing-writer.js';
+import type { WriteOp, WriteResult } from './drawing-writer.js';
 import type { Participant } from './participant.js';
 import { frame, type ClientMessageOf } from './protocol.js';
 import type { RoomEvent } from './room-bus.js';
@@ -11,9 +11,11 @@ export interface PictureRoom {
   roomId: string;
   /** Absent when the server has no image plugin; requests then fail politely. */
   studio?: ImageStudio;
-  writer: DrawingWriter;
   log: { error(obj: object, msg: string): void };
+  /** Unordered frames (ai_generating, failures) straight to the room. */
   publish(event: RoomEvent): void;
+  /** The room's one way to store an ordered event: once stored, its logged frame is broadcast. */
+  record(p: Participant, op: WriteOp): Promise<WriteResult>;
 }
 
 const AI_DEFAULTS = { x: 100, y: 100, width: 512, height: 512 };
@@ -45,11 +47,9 @@ export async function makePicture(room: PictureRoom, p: Participant, msg: Client
     const image = await studio.generate(prompt, { userId: p.user.id, roomId });
     const shape = shapeOf({ shapeType: 'image', imageUrl: image.imageUrl, ...area });
     const picture = { requestId, content: `Generated image for: "${prompt}"`, imageUrl: image.imageUrl, placeholder: image.placeholder };
-    // The writer logs the ai_message with the drawing's seq; that frame is what the room hears.
-    const result = await room.writer.write({ kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null, picture });
-    if (result.kind === 'drawn') {
-      room.publish({ message: result.frame, seq: result.seq });
-    } else if (result.kind === 'refused') {
+    // Stored, logged and broadcast as an ai_message with the drawing's seq.
+    const result = await room.record(p, { kind: 'draw', roomId, userId: p.user.id, userName: p.user.name, shape, clientRef: null, picture });
+    if (result.kind === 'refused') {
       // ai_message carries only provider codes: the room hears `ai_failed`, and the
       // requester also gets the refusal itself as an `error` (`room_full`).
       failed('ai_failed', result.code === 'room_full' ? 'The picture could not be placed: the room is full.' : 'The picture could not be stored.');

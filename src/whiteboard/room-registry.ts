@@ -22,19 +22,19 @@ export class RoomRegistry {
     return this.rooms.size;
   }
 
-  /** Seats the socket in the room named by its id or slug, with the role its user has there. */
-  async join(idOrSlug: string, p: Participant, share: string | undefined, revoked: () => void): Promise<JoinResult> {
+  /** Seats the socket in the room named by its id or slug, with the role its user has there (a resume is checked the same). */
+  async join(idOrSlug: string, p: Participant, how: { share?: string; sinceSeq?: number }, revoked: () => void): Promise<JoinResult> {
     for (;;) {
       const room = await this.open(idOrSlug);
       if (!room) return { refused: 'room_not_found', message: `There is no room "${idOrSlug}"; create it with POST /api/v1/rooms/ first.` };
-      const entry = await this.access.enter(room.info, p.user.id, share);
+      const entry = await this.access.enter(room.info, p.user.id, how.share);
       // Released while we waited (its last socket left): load it afresh.
       if (room.isDisposed) continue;
       if ('refused' in entry) {
         this.releaseIfEmpty(room);
         return { refused: 'forbidden', message: entry.refused };
       }
-      room.join(p, entry.role, revoked);
+      room.join(p, entry.role, revoked, how.sinceSeq);
       return { room };
     }
   }

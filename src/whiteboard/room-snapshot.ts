@@ -3,25 +3,25 @@ import type { Participant } from './participant.js';
 import { encode, frame, type Member, type Role } from './protocol.js';
 import type { RoomStore } from './room-store.js';
 
-/** A room_state frame stays near this size even when 500 drawings carry thousands of points each. */
-const SNAPSHOT_FRAME_BYTES = 1024 * 1024;
+/** A room_state or room_events frame stays near this size even when 500 drawings carry thousands of points each. */
+const FRAME_BYTES = 1024 * 1024;
 
 /** Roughly the JSON size of a drawing, without serializing it twice. */
-function approximateSize(d: Drawing): number {
+export function approximateSize(d: Drawing): number {
   return 300 + d.points.length * 24 + (d.text?.length ?? 0) * 2 + (d.imageUrl?.length ?? 0);
 }
 
-/** Splits a page of drawings into frames of about SNAPSHOT_FRAME_BYTES (always one frame, even if empty). */
-function splitBySize(drawings: Drawing[]): Drawing[][] {
-  const frames: Drawing[][] = [[]];
+/** Splits a page into frames of about FRAME_BYTES (always one frame, even if empty). */
+export function splitBySize<T>(items: T[], sizeOf: (item: T) => number): T[][] {
+  const frames: T[][] = [[]];
   let size = 0;
-  for (const d of drawings) {
-    const s = approximateSize(d);
-    if (size + s > SNAPSHOT_FRAME_BYTES && frames[frames.length - 1]!.length) {
+  for (const item of items) {
+    const s = sizeOf(item);
+    if (size + s > FRAME_BYTES && frames[frames.length - 1]!.length) {
       frames.push([]);
       size = 0;
     }
-    frames[frames.length - 1]!.push(d);
+    frames[frames.length - 1]!.push(item);
     size += s;
   }
   return frames;
@@ -35,6 +35,8 @@ export interface Snapshot {
   role: Role;
   /** Drawings per frame at most. */
   chunk: number;
+  /** Answers a resume that could not be replayed: the client replaces its canvas. */
+  resync?: boolean;
 }
 
 /**
@@ -42,17 +44,17 @@ export interface Snapshot {
  * false when `stillWanted` says the seat was replaced or closed meanwhile.
  */
 export async function sendSnapshot(p: Participant, store: RoomStore, snapshot: Snapshot, stillWanted: () => boolean): Promise<boolean> {
-  const { roomId, seq, members, role, chunk } = snapshot;
+  const { roomId, seq, members, role, chunk, resync } = snapshot;
   let after = 0;
   for (;;) {
     const page = await store.drawings(roomId, after, chunk + 1, seq);
     const complete = page.length <= chunk;
     const drawings = complete ? page : page.slice(0, chunk);
-    const frames = splitBySize(drawings);
+    const frames = splitBySize(drawings, approximateSize);
     for (let i = 0; i < frames.length; i++) {
       if (!stillWanted()) return false;
       const last = complete && i === frames.length - 1;
-      await p.sendAndWait(encode(frame('room_state', { roomId, seq, members, drawings: frames[i]!, complete: last, role })));
+      await p.sendAndWait(encode(frame('room_state', { roomId, seq, members, drawings: frames[i]!, complete: last, role, ...(resync ? { resync } : {}) })));
     }
     if (complete) return true;
     after = drawings[drawings.length - 1]!.seq;

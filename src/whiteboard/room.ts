@@ -1,9 +1,10 @@
 import { assertNever } from '../assert-never.js';
 import type { ImageStudio } from '../images/image-studio.js';
 import { shapeOf } from './drawing.js';
-import type { DrawingWriter, WriteResult } from './drawing-writer.js';
+import type { DrawingWriter, WriteOp, WriteResult } from './drawing-writer.js';
 import { encode, frame, type Role, type RoomMessage } from './protocol.js';
 import { makePicture, type PictureRoom } from './room-pictures.js';
+import { sendReplay } from './room-replay.js';
 import { sendSnapshot } from './room-snapshot.js';
 import { permits, refusal } from './rules.js';
 import type { Participant } from './participant.js';
@@ -61,8 +62,8 @@ export class Room {
     readonly info: RoomInfo,
     private readonly deps: RoomDeps,
   ) {
-    const { images: studio, writer, log } = deps;
-    this.pictures = { roomId: info.roomId, studio, writer, log, publish: (event) => this.publish(event) };
+    const { images: studio, log } = deps;
+    this.pictures = { roomId: info.roomId, studio, log, publish: (event) => this.publish(event), record: (p, op) => this.record(p, op) };
     this.unsubscribe = deps.bus.subscribe(info.roomId, { deliver: (event) => this.deliver(event), accessChanged: (change) => this.accessChanged(change) });
   }
 
@@ -78,15 +79,18 @@ export class Room {
     return this.seats.size === 0;
   }
 
-  /** Seats the socket at once (later messages find it in the room); presence and snapshot follow. */
-  join(p: Participant, role: Role, revoked: () => void): void {
+  /**
+   * Seats the socket at once (later messages find it in the room); presence and the room follow:
+   * the events after `sinceSeq` when the log still holds them all, else the whole state.
+   */
+  join(p: Participant, role: Role, revoked: () => void, sinceSeq?: number): void {
     const old = this.seats.get(p.connectionId);
     // A join while the previous one's snapshot is still out keeps what that seat collected (its own
     // draw echoes among it); the new snapshot's seq filters what is already in it.
     const held = old?.pending ? { pending: old.pending, pendingBytes: old.pendingBytes } : { pending: [], pendingBytes: 0 };
     const seat: Seat = { participant: p, role, revoked, ...held };
     this.seats.set(p.connectionId, seat);
-    void this.welcome(seat, !old).catch((err) => {
+    void this.welcome(seat, !old, sinceSeq).catch((err) => {
       this.deps.log.error({ err, roomId: this.id }, 'sending the room state failed');
       // Without its snapshot the seat would only collect events: drop it until the client rejoins.
       if (this.seats.get(p.connectionId) === seat) this.seats.delete(p.connectionId);
@@ -94,19 +98,26 @@ export class Room {
     });
   }
 
-  private async welcome(seat: Seat, announce: boolean): Promise<void> {
+  private async welcome(seat: Seat, announce: boolean, sinceSeq: number | undefined): Promise<void> {
     const p = seat.participant;
     if (announce) {
       const first = await this.deps.bus.addPresence(this.id, p.user, p.connectionId);
       if (first) this.publish({ message: frame('member_joined', { roomId: this.id, user: p.user }), exceptUserId: p.user.id });
     }
-    // Read the seq first: every drawing up to it is committed, and everything after it reaches
-    // this seat through `pending`, so nothing is missed or shown twice.
+    // Read the seq first: every event up to it is committed (and logged), and everything after it
+    // reaches this seat through `pending`, so nothing is missed or shown twice.
     const seq = await this.deps.store.latestSeq(this.id);
     const members = await this.deps.bus.members(this.id);
     const snapshot = { roomId: this.id, seq, members, role: seat.role, chunk: this.deps.snapshotChunk ?? 500 };
-    const sent = await sendSnapshot(p, this.deps.store, snapshot, () => this.seats.get(p.connectionId) === seat && p.isOpen);
-    if (!sent) return;
+    const wanted = () => this.seats.get(p.connectionId) === seat && p.isOpen;
+    let replayed = false;
+    if (sinceSeq !== undefined && sinceSeq <= seq) {
+      const outcome = await sendReplay(p, this.deps.eventLog, { ...snapshot, sinceSeq }, wanted);
+      if (outcome === 'stopped') return;
+      replayed = outcome === 'sent';
+    }
+    // No resume, or one the log cannot serve (pruned, cleared, or a seq ahead of the room's).
+    if (!replayed && !(await sendSnapshot(p, this.deps.store, { ...snapshot, resync: sinceSeq !== undefined }, wanted))) return;
     // Replaced by a later join meanwhile: that seat took over the pending events.
     if (this.seats.get(p.connectionId) !== seat) return;
     const pending = seat.pending ?? [];
@@ -114,8 +125,8 @@ export class Room {
     seat.pendingBytes = 0;
     for (const event of pending) {
       const own = event.origin?.connectionId === p.connectionId;
-      // Already in the snapshot, unless it is this socket's own echo (its clientRef must come back).
-      if (event.seq !== undefined && event.seq <= seq && !own) continue;
+      // Already sent: a snapshot still owes this socket its own echoes (their clientRef); a replay had every event once.
+      if (event.seq !== undefined && event.seq <= seq && (replayed || !own)) continue;
       this.sendTo(p, event);
       this.deps.observer?.delivered(event.message.type, 1, undefined);
     }
@@ -173,9 +184,11 @@ export class Room {
     }
   }
 
-  private write(p: Participant, op: Parameters<DrawingWriter['write']>[0], clientRef?: string, receivedAt?: number): void {
-    this.deps.writer.write(op).then(
-      (result) => this.announce(p, result, clientRef, receivedAt),
+  private write(p: Participant, op: WriteOp, clientRef?: string, receivedAt?: number): void {
+    this.record(p, op, clientRef, receivedAt).then(
+      (result) => {
+        if (result.kind === 'refused') p.sendError(result.code, result.message, { roomId: this.id, ref: clientRef });
+      },
       (err) => {
         // A database outage is logged once by the writer's outage log, not once per refused write.
         if (!isConnectionError(err)) this.deps.log.error({ err, roomId: this.id }, 'storing a room event failed');
@@ -184,23 +197,19 @@ export class Room {
     );
   }
 
-  /** Runs as the commit resolves, in seq order: the frame the writer logged is the one broadcast. */
-  private announce(p: Participant, result: WriteResult, clientRef?: string, receivedAt?: number): void {
-    const roomId = this.id;
-    switch (result.kind) {
-      case 'duplicate':
-        p.send(encode(frame('draw', { roomId, seq: result.drawing.seq, drawing: result.drawing, ...(clientRef === undefined ? {} : { clientRef }) })));
-        return;
-      case 'refused':
-        p.sendError(result.code, result.message, { roomId, ref: clientRef });
-        return;
-      default: {
-        const message = result.frame;
-        // The sender's own draw comes back with its clientRef.
-        const echo = clientRef !== undefined && message.type === 'draw' ? { connectionId: p.connectionId, message: { ...message, clientRef } } : undefined;
-        this.publish({ message, seq: message.seq, origin: echo, receivedAt });
-      }
-    }
+  /**
+   * Stores one ordered event and, as its commit resolves (in seq order), puts on the bus the very
+   * frame the writer logged: nothing is broadcast before it is stored. The sender's own draw comes
+   * back with its clientRef; a repeated clientRef is answered to the sender alone.
+   */
+  private async record(p: Participant, op: WriteOp, clientRef?: string, receivedAt?: number): Promise<WriteResult> {
+    const result = await this.deps.writer.write(op);
+    if (result.kind === 'refused') return result;
+    const message = result.frame;
+    const echo = clientRef !== undefined && message.type === 'draw' ? { ...message, clientRef } : undefined;
+    if (result.kind === 'duplicate') p.send(encode(echo ?? message));
+    else this.publish({ message, seq: message.seq, origin: echo && { connectionId: p.connectionId, message: echo }, receivedAt });
+    return result;
   }
 
   private publish(event: RoomEvent): void {

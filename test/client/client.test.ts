@@ -99,7 +99,12 @@ t.test('WhiteboardClient: draws, reconnects, catches up, retries a draw exactly 
   // The server drops every socket; while a is away b draws, and a draws too (kept, not lost).
   const states: string[] = [];
   a.on('connection', ({ state }) => states.push(state));
-  const aBack = once(a.on.bind(a, 'synced'));
+  const aBack = new Promise<{ roomId: string; resumed: boolean }>((resolve) => {
+    const off = a.on('synced', (v) => {
+      off();
+      resolve(v);
+    });
+  });
   const bBack = once(b.on.bind(b, 'synced'));
   for (const socket of server.app.websocketServer.clients) socket.terminate();
   const pending = a.draw(room.roomId, {
@@ -111,7 +116,7 @@ t.test('WhiteboardClient: draws, reconnects, catches up, retries a draw exactly 
   });
   await bBack;
   await b.draw(room.roomId, { shapeType: 'circle', x: 10, y: 10, radius: 5 });
-  await aBack;
+  t.equal((await aBack).resumed, true, 'a caught up from room_events, not a whole room_state');
   const retried = await pending;
   t.ok(states.includes('reconnecting'), 'a said it was reconnecting');
   await until(() => a.room(room.roomId)!.drawings.size === 3);

@@ -71,3 +71,23 @@ export const line = (roomId: string, extra: Record<string, unknown> = {}) => ({
   strokeWidth: 3,
   ...extra,
 });
+
+/**
+ * Sends a resume join and reads the answer: every room_events frame until `complete:true`, or the
+ * room_state frames of a resync. `events` are the replayed frames in the order they came.
+ */
+export async function resume(sock: TestSocket, roomId: string, sinceSeq: number, extra: Record<string, unknown> = {}) {
+  sock.send({ type: 'join_room', roomId, sinceSeq, ...extra });
+  const first = await sock.next((m) => (m.type === 'room_events' || m.type === 'room_state' || m.type === 'error') && m.roomId === roomId, 20_000);
+  if (first.type === 'error') return { kind: 'error' as const, error: first, frames: [first], events: [] as any[], state: undefined };
+  if (first.type === 'room_state') {
+    const frames = [first];
+    while (!frames[frames.length - 1].complete) frames.push(await sock.next((m) => m.type === 'room_state' && m.roomId === roomId, 20_000));
+    return { kind: 'room_state' as const, frames, events: [] as any[], state: { drawings: frames.flatMap((f) => f.drawings), seq: first.seq, resync: first.resync } };
+  }
+  const frames = [first];
+  while (!frames[frames.length - 1].complete) frames.push(await sock.next((m) => m.type === 'room_events' && m.roomId === roomId, 20_000));
+  return { kind: 'room_events' as const, frames, events: frames.flatMap((f) => f.events), state: undefined };
+}
+
+export const ordered = (m: any) => ['draw', 'delete_drawing', 'clear_canvas'].includes(m.type) || (m.type === 'ai_message' && !m.error);

@@ -6,6 +6,7 @@ import type { Database, DrawingRow } from '../db/types.js';
 import type { Drawing, DrawingShape } from './drawing.js';
 import { drawingFromRow, drawingToRow } from './drawing-row.js';
 import { frame, type AiPictureMessage, type OrderedEvent, type Role } from './protocol.js';
+import { type EventLogRetention, EventLogWriter } from './event-log.js';
 import { DELETE_REFUSAL, mayDelete } from './rules.js';
 import type { WriterObserver } from './whiteboard-observer.js';
 
@@ -35,12 +36,6 @@ export type WriteResult =
   | { kind: 'deleted'; seq: number; drawingId: string; frame: OrderedEvent }
   | { kind: 'cleared'; seq: number; frame: OrderedEvent }
   | { kind: 'refused'; code: RefusalCode; message: string };
-
-/** How much of each room's event log to keep: at least `events` of them or `ageMs` of them. */
-export interface EventLogRetention {
-  events: number;
-  ageMs: number;
-}
 
 export interface WriterOptions {
   maxRoomDrawings: number;
@@ -86,9 +81,7 @@ export class DrawingWriter {
   private closed = false;
   readonly stats: WriterStats = { transactions: 0, events: 0, drawings: 0, logged: 0, prunes: 0 };
   private readonly maxBatch: number;
-  private readonly retention: EventLogRetention;
-  /** A room's log is pruned each time its seq crosses a multiple of this: never a query per event. */
-  private readonly pruneEvery: number;
+  private readonly log: EventLogWriter;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -96,8 +89,7 @@ export class DrawingWriter {
     private readonly options: WriterOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
-    this.retention = options.retention ?? { events: 10_000, ageMs: 7 * 86_400_000 };
-    this.pruneEvery = Math.min(1000, Math.max(1, Math.floor(this.retention.events / 10)));
+    this.log = new EventLogWriter(options.retention);
   }
 
   write(op: WriteOp): Promise<WriteResult> {
@@ -312,29 +304,14 @@ export class DrawingWriter {
     // after is inserted after the deletes, so they cannot remove it.
     if (cleared) await trx.deleteFrom('drawings').where('room_id', '=', roomId).execute();
     else if (deleteStored.length) await trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored).execute();
-    // The inserts, the event log and the room's counters share one statement. The log's delete sees
-    // only rows from before the statement, so it can never remove what this statement logs.
+    // The inserts, the event log and the room's counters share one statement.
     const steps: RawBuilder<unknown>[] = [];
     // 17 parameters a row: stay well under PostgreSQL's 65,535 bind parameters per statement.
     for (let i = 0; i < rows.length; i += 1000) steps.push(sql`${trx.insertInto('drawings').values(rows.slice(i, i + 1000))}`);
-    const logRows = logged.map((f) => ({ room_id: roomId, seq: f.seq, frame: JSON.stringify(f), created_at: now }));
-    for (let i = 0; i < logRows.length; i += 1000) steps.push(sql`${trx.insertInto('room_events').values(logRows.slice(i, i + 1000))}`);
-    tally.logged += logRows.length;
-    const { events: keep, ageMs } = this.retention;
-    if (clearSeq !== null) {
-      steps.push(sql`${trx.deleteFrom('room_events').where('room_id', '=', roomId).where('seq', '<', clearSeq)}`);
-    } else if (seq > keep && Math.floor(seq / this.pruneEvery) !== Math.floor(room.seq / this.pruneEvery)) {
-      // Older than both limits: beyond the last `keep` events and past the age.
-      const before = new Date(now.getTime() - ageMs);
-      steps.push(
-        sql`${trx
-          .deleteFrom('room_events')
-          .where('room_id', '=', roomId)
-          .where('seq', '<=', seq - keep)
-          .where('created_at', '<', before)}`,
-      );
-      tally.prunes++;
-    }
+    const log = this.log.steps(trx, roomId, { frames: logged, clearSeq, fromSeq: room.seq, now });
+    steps.push(...log.steps);
+    tally.logged += logged.length;
+    if (log.pruned) tally.prunes++;
     const ctes = steps.map((step, i) => sql`${sql.id(`step${i}`)} as (${step})`);
     await sql`${steps.length ? sql`with ${sql.join(ctes)} ` : sql``}update rooms set seq = ${seq}, drawing_count = ${count} where id = ${roomId}`.execute(trx);
     return results;

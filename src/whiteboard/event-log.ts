@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/types.js';
 import type { OrderedEvent } from './protocol.js';
 
@@ -31,5 +31,63 @@ export class DatabaseRoomEventLog implements RoomEventLog {
     if (rows.length !== uptoSeq - afterSeq) return null;
     // The driver parses json; a text column or an older driver would hand back the string.
     return rows.map((r) => (typeof r.frame === 'string' ? JSON.parse(r.frame) : r.frame) as OrderedFrame);
+  }
+}
+
+/** How much of each room's log to keep: at least its last `events` events or those of the last `ageMs`. */
+export interface EventLogRetention {
+  events: number;
+  ageMs: number;
+}
+
+/** What one transaction of the writer logs for one room. */
+export interface LoggedBatch {
+  /** The frames the batch broadcasts, in seq order (after a clear, only the clear and what follows). */
+  frames: OrderedFrame[];
+  /** The batch's last clear: the log drops what came before it. */
+  clearSeq: number | null;
+  /** The room's seq before the batch. */
+  fromSeq: number;
+  now: Date;
+}
+
+/**
+ * The writer's side of the log: statements that run as steps of the writer's one write statement
+ * (in its transaction), so logging costs neither a transaction nor a round trip. Their deletes see
+ * only rows from before that statement, so they never remove what it logs.
+ */
+export class EventLogWriter {
+  readonly retention: EventLogRetention;
+  /** A room's log is pruned each time its seq passes a multiple of this: never a query per event. */
+  private readonly pruneEvery: number;
+
+  constructor(retention: EventLogRetention = { events: 10_000, ageMs: 7 * 86_400_000 }) {
+    this.retention = retention;
+    this.pruneEvery = Math.min(1000, Math.max(1, Math.floor(retention.events / 10)));
+  }
+
+  steps(trx: Transaction<Database>, roomId: string, batch: LoggedBatch): { steps: RawBuilder<unknown>[]; pruned: boolean } {
+    const { frames, clearSeq, fromSeq, now } = batch;
+    const steps: RawBuilder<unknown>[] = [];
+    const rows = frames.map((f) => ({ room_id: roomId, seq: f.seq, frame: JSON.stringify(f), created_at: now }));
+    // 4 parameters a row, well under PostgreSQL's 65,535 per statement.
+    for (let i = 0; i < rows.length; i += 1000) steps.push(sql`${trx.insertInto('room_events').values(rows.slice(i, i + 1000))}`);
+    if (clearSeq !== null) {
+      steps.push(sql`${trx.deleteFrom('room_events').where('room_id', '=', roomId).where('seq', '<', clearSeq)}`);
+      return { steps, pruned: false };
+    }
+    const seq = frames.length ? frames[frames.length - 1]!.seq : fromSeq;
+    const { events: keep, ageMs } = this.retention;
+    if (seq <= keep || Math.floor(seq / this.pruneEvery) === Math.floor(fromSeq / this.pruneEvery)) return { steps, pruned: false };
+    // Older than both limits: beyond the last `keep` events and past the age.
+    const before = new Date(now.getTime() - ageMs);
+    steps.push(
+      sql`${trx
+        .deleteFrom('room_events')
+        .where('room_id', '=', roomId)
+        .where('seq', '<=', seq - keep)
+        .where('created_at', '<', before)}`,
+    );
+    return { steps, pruned: true };
   }
 }

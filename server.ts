@@ -42,7 +42,18 @@ async function main(): Promise<void> {
     else app.log.info({ signal }, 'shutting down');
     await app.close();
   });
-  await app.listen({ host: app.settings.http.host, port: app.settings.http.port });
+  const { host, port } = app.settings.http;
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A port taken or not ours to bind is an operator's setting to fix: one line, exit 1, no stack trace.
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'may not be bound by this user' : 'is not an address of this machine';
+    process.stderr.write(`inkwell: refusing to start: HOST:PORT ${host}:${port} ${why} (${code}); set PORT (or HOST) to a free one\n`);
+    await app.close().catch(() => {});
+    process.exit(1);
+  }
 }
 
 await main();

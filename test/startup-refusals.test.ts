@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import t from 'tap';
 import { buildApp } from '../app.js';
 import { freePort, runEntry } from './helpers/process.js';
@@ -54,6 +55,18 @@ t.test('an unreachable database stops the start with one line, exit 1, no passwo
   t.equal(lines.length, 1, `one line: ${proc.stderr()}`);
   t.match(lines[0], new RegExp(`^inkwell: refusing to start: DATABASE_URL: PostgreSQL at 127\\.0\\.0\\.1:${port}/inkwell does not answer \\(ECONNREFUSED\\)$`));
   t.notMatch(proc.stderr() + proc.stdout(), /hunter2/, 'the password is not printed');
+});
+
+t.test('a port already in use stops the start with one line, exit 1', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as { port: number }).port;
+  const proc = runEntry('server.ts', { ...dev, HOST: '127.0.0.1', PORT: String(port) });
+  t.equal((await proc.exited).code, 1);
+  const lines = proc.stderr().trim().split('\n');
+  t.equal(lines.length, 1, `one line: ${proc.stderr()}`);
+  t.match(lines[0], new RegExp(`^inkwell: refusing to start: HOST:PORT 127\\.0\\.0\\.1:${port} is already in use \\(EADDRINUSE\\); set PORT`));
 });
 
 t.test('a database that does not exist is named', { skip: testDatabase !== 'postgres' && 'needs PostgreSQL' }, async (t) => {

@@ -3,8 +3,8 @@ import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ClusterPresence, type PresenceChange, type ScriptRunner } from './cluster-presence.js';
 import type { RoomEventLog } from './event-log.js';
-import { frame, type Member, type ServerMessage } from './protocol.js';
-import type { AccessChange, RoomBus, RoomEvent, RoomListener } from './room-bus.js';
+import { frame, type Member, type ServerMessageType } from './protocol.js';
+import { type AccessChange, type RoomBus, type RoomEvent, type RoomListener, roomEvent } from './room-bus.js';
 import { RoomSequencer } from './room-sequencer.js';
 
 /** The few things the bus needs from Redis (channel and key names are under the deployment's prefix). */
@@ -44,12 +44,17 @@ const DEFAULT_TIMING: BusTiming = { heartbeatMs: 2000, staleMs: 9000, ttlMs: 60_
 /** How long a room waits for Redis to confirm its subscription before it starts anyway. */
 const SUBSCRIBE_WAIT_MS = 1000;
 
-// What instances say to each other on a room's channel: an event, an access change, or the room's head.
+/*
+ * What instances say to each other on a room's channel: an event, an access change, or the room's
+ * head. An envelope is one line of JSON; an event's frame follows it after a newline exactly as the
+ * storing instance encoded it (JSON text never holds a raw newline), so no instance parses or
+ * re-encodes a drawing's frame: it goes to the sockets as it came.
+ */
 const Envelope = Type.Object({
   from: Type.String(),
   event: Type.Optional(
     Type.Object({
-      message: Type.Object({ type: Type.String() }),
+      type: Type.String(),
       seq: Type.Optional(Type.Integer()),
       volatile: Type.Optional(Type.Boolean()),
       exceptUserId: Type.Optional(Type.String()),
@@ -163,9 +168,13 @@ export class RedisRoomBus implements RoomBus {
   }
 
   publish(roomId: string, event: RoomEvent): void {
-    const { message, seq, volatile, exceptUserId } = event;
-    this.send(roomId, { from: this.instanceId, event: { message, seq, volatile, exceptUserId } });
+    this.sendEvent(roomId, event);
     this.rooms.get(roomId)?.sequencer.offer(event);
+  }
+
+  /** To the other instances only: the envelope, then the frame's text as it is. */
+  private sendEvent(roomId: string, { type, text, seq, volatile, exceptUserId }: RoomEvent): void {
+    this.send(roomId, { from: this.instanceId, event: { type, seq, volatile, exceptUserId } }, text);
   }
 
   publishAccess(roomId: string, change: AccessChange): void {
@@ -173,23 +182,25 @@ export class RedisRoomBus implements RoomBus {
     for (const l of this.rooms.get(roomId)?.listeners ?? []) l.accessChanged(change);
   }
 
-  private send(roomId: string, envelope: Envelope): void {
+  private send(roomId: string, envelope: Envelope, frameText?: string): void {
     this.stats.published++;
-    this.deps.redis.publish(`room:${roomId}`, JSON.stringify(envelope));
+    const line = JSON.stringify(envelope);
+    this.deps.redis.publish(`room:${roomId}`, frameText === undefined ? line : `${line}\n${frameText}`);
   }
 
-  private received(roomId: string, text: string): void {
+  private received(roomId: string, payload: string): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
+    const newline = payload.indexOf('\n');
     let envelope: unknown;
     try {
-      envelope = JSON.parse(text);
+      envelope = JSON.parse(newline < 0 ? payload : payload.slice(0, newline));
     } catch {
       return;
     }
     if (!checkEnvelope.Check(envelope) || envelope.from === this.instanceId) return;
     const { event, access, head } = envelope;
-    if (event) room.sequencer.offer({ ...event, message: event.message as ServerMessage });
+    if (event && newline >= 0) room.sequencer.offer({ ...event, type: event.type as ServerMessageType, text: payload.slice(newline + 1) });
     if (access) for (const l of room.listeners) l.accessChanged(access);
     if (head !== undefined) room.sequencer.catchUp(head);
   }
@@ -258,9 +269,9 @@ export class RedisRoomBus implements RoomBus {
     ];
     for (const { user, kind, toldHere } of events) {
       if (user.id === skipUserId) continue;
-      const message = frame(kind, { roomId, user }) as ServerMessage;
-      if (toldHere) this.send(roomId, { from: this.instanceId, event: { message } });
-      else this.publish(roomId, { message });
+      const event = roomEvent({ message: frame(kind, { roomId, user }) });
+      if (toldHere) this.sendEvent(roomId, event);
+      else this.publish(roomId, event);
     }
   }
 

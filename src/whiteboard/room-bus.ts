@@ -1,11 +1,13 @@
-import type { Member, Role, ServerMessage } from './protocol.js';
+import { encode, type Member, type Role, type ServerMessage, type ServerMessageType } from './protocol.js';
 
 export type { Member };
 
-/** One event for a room's sockets, serialized once however many receive it. */
+/** One event for a room's sockets, encoded once however many receive it, on however many instances. */
 export interface RoomEvent {
-  /** The frame every receiver gets (encoded once by each room object that delivers it). */
-  message: ServerMessage;
+  /** The frame's type (what the metrics count). */
+  type: ServerMessageType;
+  /** The frame every receiver gets: encoded once where the event began, carried as is to the other instances. */
+  text: string;
   /** The room's seq for ordered events (draw, delete, clear, AI picture). */
   seq?: number;
   /** Cursor moves: never queued for a joiner, dropped first for a slow receiver. */
@@ -18,6 +20,13 @@ export interface RoomEvent {
   origin?: { connectionId: string; message: ServerMessage };
   /** The room already had this event (read back from the log before the sender's own copy came): only `origin` gets it. */
   echoOnly?: boolean;
+}
+
+/** What a room hands to the bus: the frame as a message, encoded here once. */
+export type OutgoingEvent = Omit<RoomEvent, 'type' | 'text'> & { message: ServerMessage };
+
+export function roomEvent({ message, ...rest }: OutgoingEvent): RoomEvent {
+  return { type: message.type, text: encode(message), ...rest };
 }
 
 /** A user's role in a room changed (null: removed); every instance applies it to its open sockets. */

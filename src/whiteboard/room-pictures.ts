@@ -4,7 +4,7 @@ import { shapeOf } from './drawing.js';
 import type { WriteOp, WriteResult } from './drawing-writer.js';
 import type { Participant } from './participant.js';
 import { frame, type ClientMessageOf } from './protocol.js';
-import type { RoomEvent } from './room-bus.js';
+import type { OutgoingEvent } from './room-bus.js';
 
 /** What making a picture needs from its room. */
 export interface PictureRoom {
@@ -13,7 +13,7 @@ export interface PictureRoom {
   studio?: ImageStudio;
   log: { error(obj: object, msg: string): void };
   /** Unordered frames (ai_generating, failures) straight to the room. */
-  publish(event: RoomEvent): void;
+  publish(event: OutgoingEvent): void;
   /** The room's one way to store an ordered event: once stored, its logged frame is broadcast. */
   record(p: Participant, op: WriteOp): Promise<WriteResult>;
 }

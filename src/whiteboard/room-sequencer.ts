@@ -1,5 +1,5 @@
 import type { RoomEventLog } from './event-log.js';
-import type { RoomEvent } from './room-bus.js';
+import { type RoomEvent, roomEvent } from './room-bus.js';
 
 export interface SequencerDeps {
   roomId: string;
@@ -156,7 +156,7 @@ export class RoomSequencer {
     }
     for (const message of frames) {
       // Arrived by itself meanwhile: the held copy (with its sender's echo) wins.
-      if (message.seq > this.last && !this.held.has(message.seq)) this.held.set(message.seq, { message, seq: message.seq });
+      if (message.seq > this.last && !this.held.has(message.seq)) this.held.set(message.seq, roomEvent({ message, seq: message.seq }));
     }
     this.drain();
     // The log answered without every missing event: waiting again would only ask it the same.

@@ -8,7 +8,7 @@ import { sendReplay } from './room-replay.js';
 import { sendSnapshot } from './room-snapshot.js';
 import { permits, refusal } from './rules.js';
 import type { Participant } from './participant.js';
-import type { AccessChange, RoomBus, RoomEvent } from './room-bus.js';
+import { type AccessChange, type OutgoingEvent, type RoomBus, type RoomEvent, roomEvent } from './room-bus.js';
 import type { RoomInfo, RoomStore } from './room-store.js';
 import type { RoomEventLog } from './event-log.js';
 import { isConnectionError } from '../db/connection-error.js';
@@ -128,7 +128,7 @@ export class Room {
       // Already sent: a snapshot still owes this socket its own echoes (their clientRef); a replay had every event once.
       if (event.seq !== undefined && event.seq <= seq && (replayed || !own)) continue;
       this.sendTo(p, event);
-      this.deps.observer?.delivered(event.message.type, 1, undefined);
+      this.deps.observer?.delivered(event.type, 1, undefined);
     }
   }
 
@@ -212,14 +212,14 @@ export class Room {
     return result;
   }
 
-  private publish(event: RoomEvent): void {
-    this.deps.bus.publish(this.id, event);
+  private publish(event: OutgoingEvent): void {
+    this.deps.bus.publish(this.id, roomEvent(event));
   }
 
-  /** The frame encoded to UTF-8 once, however many sockets it goes to. */
+  /** The frame's UTF-8 bytes, made once however many sockets it goes to. */
   private readonly encoded = new WeakMap<RoomEvent, Buffer>();
   private bytesOf(event: RoomEvent): Buffer {
-    const bytes = this.encoded.get(event) ?? Buffer.from(encode(event.message));
+    const bytes = this.encoded.get(event) ?? Buffer.from(event.text);
     this.encoded.set(event, bytes);
     return bytes;
   }
@@ -263,7 +263,7 @@ export class Room {
       receivers++;
     }
     // Once per event, however many receive it.
-    this.deps.observer?.delivered(event.message.type, receivers, event.receivedAt);
+    this.deps.observer?.delivered(event.type, receivers, event.receivedAt);
   }
 
   private frameFor(p: Participant, event: RoomEvent): string | Buffer {

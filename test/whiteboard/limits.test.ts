@@ -1,6 +1,6 @@
 import t from 'tap';
 import { InProcessConnectionCounter, MessageRateLimiter } from '../../src/whiteboard/rate-limiter.js';
-import { InProcessRoomBus } from '../../src/whiteboard/room-bus.js';
+import { InProcessRoomBus, roomEvent } from '../../src/whiteboard/room-bus.js';
 import { frame } from '../../src/whiteboard/protocol.js';
 
 t.test('message rate limiter: burst, steady refill, disconnect on persistent excess', async (t) => {
@@ -52,7 +52,7 @@ t.test('in-process bus: presence per user across connections, fan-out in publish
   t.equal(await bus.removePresence('r', 'u1', 'c2'), true, 'last socket: left');
   t.same(await bus.members('r'), []);
   const got: string[] = [];
-  const event = (roomId: string) => ({ message: frame('clear_canvas', { roomId, seq: 1, userId: 'u1' }) });
+  const event = (roomId: string) => roomEvent({ message: frame('clear_canvas', { roomId, seq: 1, userId: 'u1' }) });
   const a = event('a');
   const b = event('b');
   const off = bus.subscribe('r', { deliver: (e) => got.push(e === a ? 'a' : e === b ? 'b' : 'other'), accessChanged: () => {} });

@@ -1,16 +1,17 @@
 import t from 'tap';
 import type { OrderedFrame, RoomEventLog } from '../../src/whiteboard/event-log.js';
 import { frame } from '../../src/whiteboard/protocol.js';
-import type { RoomEvent } from '../../src/whiteboard/room-bus.js';
+import { type RoomEvent, roomEvent } from '../../src/whiteboard/room-bus.js';
 import { RoomSequencer } from '../../src/whiteboard/room-sequencer.js';
 
 const ROOM = 'r1';
 const stored = (seq: number): OrderedFrame => frame('delete_drawing', { roomId: ROOM, seq, drawingId: `d${seq}` });
-const event = (seq: number, origin?: string): RoomEvent => ({
-  message: stored(seq),
-  seq,
-  ...(origin ? { origin: { connectionId: origin, message: stored(seq) } } : {}),
-});
+const event = (seq: number, origin?: string): RoomEvent =>
+  roomEvent({
+    message: stored(seq),
+    seq,
+    ...(origin ? { origin: { connectionId: origin, message: stored(seq) } } : {}),
+  });
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
 };
@@ -72,7 +73,7 @@ t.test('a gap is filled from the log, then what was held follows', async (t) => 
   await until(() => s.seqs().length === 5);
   t.same(s.seqs(), [1, 2, 3, 4, 5]);
   t.same(s.asked, [[1, 4]], 'only the missing seqs are asked for');
-  t.same(s.delivered[1]!.message, stored(2), 'the frame as the log has it');
+  t.same(JSON.parse(s.delivered[1]!.text), stored(2), 'the frame as the log has it');
   s.seq.offer(event(3));
   t.same(s.seqs(), [1, 2, 3, 4, 5], 'a late copy of a filled seq is dropped');
 });
@@ -121,7 +122,7 @@ t.test('events before the starting point is read wait for it; those it already c
   const s = setup({ start: 5 });
   s.seq.offer(event(6));
   s.seq.offer(event(4));
-  s.seq.offer({ message: frame('cursor', { roomId: ROOM, userId: 'u', x: 1, y: 2 }), volatile: true });
+  s.seq.offer(roomEvent({ message: frame('cursor', { roomId: ROOM, userId: 'u', x: 1, y: 2 }), volatile: true }));
   t.equal(s.delivered.length, 1, 'a cursor passes straight through');
   await s.seq.ready();
   t.same(s.seqs(), [6]);

@@ -167,9 +167,14 @@ export class RedisRoomBus implements RoomBus {
     return room;
   }
 
+  /**
+   * To the other instances at once, to this instance's sockets a moment later: a commit resolves
+   * all its events in one turn, so every one of them is on its way to Redis before this instance
+   * spends time handing the first to its own sockets (still in seq order: microtasks run in order).
+   */
   publish(roomId: string, event: RoomEvent): void {
     this.sendEvent(roomId, event);
-    this.rooms.get(roomId)?.sequencer.offer(event);
+    queueMicrotask(() => this.rooms.get(roomId)?.sequencer.offer(event));
   }
 
   /** To the other instances only: the envelope, then the frame's text as it is. */

@@ -53,8 +53,10 @@ export default fp(
       const local = new SlidingWindowCounter(limit, 60_000, () => performance.now());
       return new SharedConnectionCounter(new FallbackWindow(app.redis.window('ws-connections', limit, 60_000), local));
     };
+    const access = new RoomAccess(app.db, app.clock, bus);
     const deps: RoomDeps = {
       bus,
+      roleOf: (room, userId) => access.roleOf(room, userId),
       writer,
       store,
       eventLog,
@@ -62,7 +64,6 @@ export default fp(
       images: app.imageStudio,
       observer: app.observers.room,
     };
-    const access = new RoomAccess(app.db, app.clock, bus);
     app.decorate('whiteboard', {
       store,
       writer,

@@ -298,6 +298,8 @@ export class RedisRoomBus implements RoomBus {
         logger.debug({ err, roomId }, 'presence heartbeat failed');
       }
     }
+    // Role changes and removals made on other instances meanwhile were published to no one.
+    if (recover) for (const room of this.rooms.values()) for (const l of room.listeners) l.accessMayHaveChanged();
     const ids = [...this.rooms.keys()];
     if (ids.length === 0) return;
     try {

@@ -54,6 +54,12 @@ export class RoomAccess {
     return { refused: 'This room is private: only users its admin added may join.' };
   }
 
+  /** The role the user has in the room now without a share link (null: they may not enter): what a missed access change is checked against. */
+  async roleOf(room: RoomInfo, userId: string): Promise<Role | null> {
+    const entry = await this.enter(room, userId);
+    return 'role' in entry ? entry.role : null;
+  }
+
   /** A new share link; only its hash is stored, so the token is shown this once. */
   async createLink(roomId: string, role: MemberRole): Promise<string> {
     const token = randomBytes(24).toString('base64url');

@@ -39,6 +39,8 @@ export interface AccessChange {
 export interface RoomListener {
   deliver(event: RoomEvent): void;
   accessChanged(change: AccessChange): void;
+  /** Access changes may have been missed (the bus was cut off from the other instances): check the seated users' roles again. */
+  accessMayHaveChanged(): void;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface RoomDeps {
   store: RoomStore;
   /** Where a resuming joiner's missed events are read from. */
   eventLog: RoomEventLog;
+  /** The user's role in the room as stored (null: may not enter); read when access changes may have been missed. */
+  roleOf(room: RoomInfo, userId: string): Promise<Role | null>;
   /** Absent when the server has no image plugin; AI requests then fail politely. */
   images?: ImageStudio;
   log: RoomLog;
@@ -64,7 +66,11 @@ export class Room {
   ) {
     const { images: studio, log } = deps;
     this.pictures = { roomId: info.roomId, studio, log, publish: (event) => this.publish(event), record: (p, op) => this.record(p, op) };
-    this.unsubscribe = deps.bus.subscribe(info.roomId, { deliver: (event) => this.deliver(event), accessChanged: (change) => this.accessChanged(change) });
+    this.unsubscribe = deps.bus.subscribe(info.roomId, {
+      deliver: (event) => this.deliver(event),
+      accessChanged: (change) => this.accessChanged(change),
+      accessMayHaveChanged: () => void this.recheckAccess(),
+    });
   }
 
   get id(): string {
@@ -235,6 +241,20 @@ export class Room {
       this.seats.delete(connectionId);
       seat.participant.send(encode(frame('access_revoked', { roomId: this.id })));
       seat.revoked();
+    }
+  }
+
+  /** Every seated user's role read again and applied as a change would be: what was missed while the bus was away. */
+  private async recheckAccess(): Promise<void> {
+    const users = new Map<string, Role>();
+    for (const seat of this.seats.values()) if (seat.role !== 'admin') users.set(seat.participant.user.id, seat.role);
+    for (const [userId, role] of users) {
+      try {
+        const now = await this.deps.roleOf(this.info, userId);
+        if (now !== role && now !== 'admin') this.accessChanged({ userId, role: now });
+      } catch (err) {
+        this.deps.log.warn({ err, roomId: this.id }, 'checking a member’s role again failed; it applies at their next join');
+      }
     }
   }
 

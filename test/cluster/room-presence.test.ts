@@ -57,6 +57,32 @@ t.test('presence is the room’s, over every instance', { skip: skip ?? false },
     await Promise.all([onA.sock.close(), onB.sock.close()]);
   });
 
+  t.test('access changes made while an instance was cut off from Redis apply there once it is back', async (t) => {
+    const admin = await newUser(a!, 'admin-cut');
+    const kept = await newUser(a!, 'kept');
+    const gone = await newUser(a!, 'gone');
+    const res = await request(a!, 'POST', '/api/v1/rooms/', { token: admin.access, body: { access: 'private' } });
+    const roomId = res.body.roomId as string;
+    for (const u of [kept, gone])
+      t.equal((await request(a!, 'PUT', `/api/v1/rooms/${roomId}/members/${u.user.id}/`, { token: admin.access, body: { role: 'editor' } })).status, 200);
+    const onA = await joined(a!, admin, roomId);
+    const keptOnB = await joined(b!, kept, roomId);
+    const goneOnB = await joined(b!, gone, roomId);
+    b!.redisProxy.cut();
+    t.teardown(() => b!.redisProxy.restore());
+    // Made on A while B hears nothing from Redis.
+    t.equal((await request(a!, 'PUT', `/api/v1/rooms/${roomId}/members/${kept.user.id}/`, { token: admin.access, body: { role: 'viewer' } })).status, 200);
+    t.equal((await request(a!, 'DELETE', `/api/v1/rooms/${roomId}/members/${gone.user.id}/`, { token: admin.access })).status, 204);
+    t.same(await nothingMore(goneOnB.sock, (m) => m.type === 'access_revoked', 500), [], 'nothing reaches B while it is cut off');
+    b!.redisProxy.restore();
+    t.same(await goneOnB.sock.next('access_revoked', 8000), { type: 'access_revoked', roomId }, 'the removed member is taken out on B once Redis is back');
+    goneOnB.sock.send(line(roomId, { clientRef: 'after-removal' }));
+    t.match(await goneOnB.sock.next('error'), { code: 'not_in_room', ref: 'after-removal' }, 'and can no longer draw there');
+    keptOnB.sock.send(line(roomId, { clientRef: 'as-viewer-now' }));
+    t.match(await keptOnB.sock.next('error'), { code: 'forbidden', ref: 'as-viewer-now' }, 'the member made a viewer meanwhile is one on B');
+    await Promise.all([onA.sock.close(), keptOnB.sock.close(), goneOnB.sock.close()]);
+  });
+
   t.test('a leave that could not reach Redis is made good when Redis is back (no ghost member, no leaked key)', async (t) => {
     const alice = await newUser(a!, 'alice-r');
     const rita = await newUser(a!, 'rita');

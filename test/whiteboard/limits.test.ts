@@ -55,7 +55,7 @@ t.test('in-process bus: presence per user across connections, fan-out in publish
   const event = (roomId: string) => roomEvent({ message: frame('clear_canvas', { roomId, seq: 1, userId: 'u1' }) });
   const a = event('a');
   const b = event('b');
-  const off = bus.subscribe('r', { deliver: (e) => got.push(e === a ? 'a' : e === b ? 'b' : 'other'), accessChanged: () => {} });
+  const off = bus.subscribe('r', { deliver: (e) => got.push(e === a ? 'a' : e === b ? 'b' : 'other'), accessChanged: () => {}, accessMayHaveChanged: () => {} });
   bus.publish('r', a);
   bus.publish('other', event('x'));
   bus.publish('r', b);

@@ -169,10 +169,13 @@ export class DrawingWriter {
    */
   private async lockRoom(trx: Transaction<Database>, roomId: string, draws: Array<{ userId: string; clientRef: string | null }>, deleteIds: string[]) {
     const none = sql`'[]'::json`;
+    // Each (user, clientRef) pair is one probe of the unique index: the cost stays that of the batch,
+    // however many drawings the room and its users already have.
+    const pairs = new Map(draws.map((d) => [`${d.userId}\u0000${d.clientRef}`, d]));
+    const keys = sql.join([...pairs.values()].map((d) => sql`(${d.userId}, ${d.clientRef})`));
     const refs = draws.length
-      ? sql`(select coalesce(json_agg(d), '[]'::json) from drawings d where d.room_id = r.id
-            and d.user_id in (${sql.join([...new Set(draws.map((d) => d.userId))])})
-            and d.client_ref in (${sql.join([...new Set(draws.map((d) => d.clientRef!))])}))`
+      ? sql`(select coalesce(json_agg(d), '[]'::json) from (values ${keys}) as k(user_id, client_ref)
+            join drawings d on d.room_id = r.id and d.user_id = k.user_id and d.client_ref = k.client_ref)`
       : none;
     const targets = deleteIds.length
       ? sql`(select coalesce(json_agg(json_build_array(d.id, d.user_id)), '[]'::json) from drawings d where d.room_id = r.id and d.id in (${sql.join(deleteIds)}))`

@@ -36,6 +36,8 @@ export default fp<DbPluginOptions>(
     }).catch((err) => {
       throw startupError(err, DATABASE_URL, PGLITE_DIR);
     });
+    if (handle.opening?.warning) app.log.warn(handle.opening.warning);
+    if (handle.opening?.created) app.log.info({ created: handle.opening.created }, 'embedded database created');
     try {
       const applied = await migrateToLatest(handle.db, opts.schema);
       if (applied.length) app.log.info({ migrations: applied }, 'database migrated');

@@ -2,7 +2,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
-import { PGliteThread } from './pglite-thread.js';
+import { type PGliteOpening, PGliteThread } from './pglite-thread.js';
 import { migrationProvider } from '../../migrations/index.js';
 import { resilientPool, type DbLog } from './postgres-pool.js';
 import type { Database } from './types.js';
@@ -26,6 +26,8 @@ export interface DbOptions {
 export interface DbHandle {
   db: Kysely<Database>;
   kind: 'postgres' | 'pglite';
+  /** PGlite only: whether the database was created on this start, and how. */
+  opening?: PGliteOpening;
   close(): Promise<void>;
 }
 
@@ -48,14 +50,14 @@ function postgresDialect(opts: DbOptions): Dialect {
   return new PostgresDialect({ pool });
 }
 
-async function pgliteDialect(opts: DbOptions): Promise<Dialect> {
+async function pgliteDialect(opts: DbOptions): Promise<{ dialect: Dialect; opening: PGliteOpening }> {
   const client = await PGliteThread.start({
     dataDir: opts.pgliteDir,
     schema: opts.schema,
     template: opts.pgliteTemplate ? await opts.pgliteTemplate.arrayBuffer() : undefined,
   });
   // The dialect calls only query() and close(), which the thread offers with PGlite's signatures.
-  return new PGliteDialect(client as unknown as PGlite);
+  return { dialect: new PGliteDialect(client as unknown as PGlite), opening: client.opening };
 }
 
 export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
@@ -77,9 +79,9 @@ export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
       await admin.end();
     }
   }
-  const dialect = kind === 'postgres' ? postgresDialect(opts) : await pgliteDialect(opts);
+  const { dialect, opening } = kind === 'postgres' ? { dialect: postgresDialect(opts), opening: undefined } : await pgliteDialect(opts);
   const db = new Kysely<Database>({ dialect });
-  return { db, kind, close: () => db.destroy() };
+  return { db, kind, ...(opening ? { opening } : {}), close: () => db.destroy() };
 }
 
 export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {

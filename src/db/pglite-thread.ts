@@ -7,15 +7,22 @@ export interface PGliteThreadOptions {
   dataDir: string;
   /** SET search_path to this schema (created when missing) before the first query. */
   schema?: string;
-  /** A data directory dump to start from instead of running initdb. */
+  /** A data directory dump to start from instead of running initdb (else the build's template, when fresh). */
   template?: ArrayBuffer;
+}
+
+/** How the database came to be: created now (from a template or by initdb) or already there; and what went wrong on the way. */
+export interface PGliteOpening {
+  created?: 'template' | 'initdb';
+  /** One line for the operator, e.g. a damaged template that was passed over for initdb. */
+  warning?: string;
 }
 
 export type WorkerRequest = { id: number; op: 'query'; sql: string; params: unknown[] } | { id: number; op: 'close' };
 export type WorkerReply =
   | { id: number; ok: true; rows: unknown[]; affectedRows?: number }
   | { id: number; ok: false; error: Record<string, unknown> & { message: string } }
-  | { ready: true }
+  | ({ ready: true } & PGliteOpening)
   | { ready: false; error: Record<string, unknown> & { message: string } };
 
 /** The worker's module next to this one, .ts under tsx and tests, .js once built. */
@@ -49,9 +56,11 @@ export class PGliteThread {
   private nextId = 1;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
+  readonly opening: PGliteOpening;
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, opening: PGliteOpening) {
     this.worker = worker;
+    this.opening = opening;
     worker.on('message', (reply: WorkerReply) => {
       if (!('ok' in reply)) return;
       const p = this.pending.get(reply.id);
@@ -92,7 +101,7 @@ export class PGliteThread {
 
   private static async open(options: PGliteThreadOptions): Promise<PGliteThread> {
     const worker = startWorker(options);
-    await new Promise<void>((resolve, reject) => {
+    const opening = await new Promise<PGliteOpening>((resolve, reject) => {
       const onExit = (code: number) => reject(new Error(`the embedded database thread exited (code ${code}) while starting`));
       worker.once('exit', onExit);
       worker.once('error', reject);
@@ -100,11 +109,11 @@ export class PGliteThread {
         worker.off('exit', onExit);
         worker.off('error', reject);
         if (!('ready' in reply)) reject(new Error('the embedded database thread answered before it was ready'));
-        else if (reply.ready) resolve();
+        else if (reply.ready) resolve({ created: reply.created, warning: reply.warning });
         else reject(revive(reply.error));
       });
     });
-    return new PGliteThread(worker);
+    return new PGliteThread(worker, opening);
   }
 
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<{ rows: T[]; affectedRows?: number }> {

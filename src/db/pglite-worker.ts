@@ -1,10 +1,12 @@
 /** The worker thread that owns the embedded PGlite database (see pglite-thread.ts). */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
+import { PG_VERSION, readTemplate, unpackTemplate } from './pglite-template.js';
 
 const port = parentPort!;
 const options = workerData as PGliteThreadOptions;
@@ -41,14 +43,50 @@ async function collectGarbage(): Promise<void> {
   }
 }
 
-try {
-  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create(options.dataDir, {
+function open(loadDataDir?: Blob): Promise<PGlite> {
+  return PGlite.create(options.dataDir, {
     // Counts come back as int8; they are small enough for a JS number.
     parsers: { [types.INT8]: (v: string) => Number(v) },
     startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
-    ...(options.template ? { loadDataDir: new Blob([options.template]) } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
   });
+}
+
+/**
+ * Opens the database. A directory without one yet is unpacked from the build's template (see
+ * pglite-template.ts) when there is one for this code, else made by initdb. The template is
+ * unpacked with plain file writes rather than handed to PGlite (loadDataDir), which would keep
+ * the whole dump in memory for as long as the database is open. A template that is damaged, or
+ * that the database does not open from, costs one warning and an initdb.
+ */
+async function openDatabase(): Promise<{ db: PGlite; created?: 'template' | 'initdb'; warning?: string }> {
+  if (options.template) return { db: await open(new Blob([options.template])), created: 'template' };
+  if (options.dataDir.startsWith('memory://')) return { db: await open() };
+  mkdirSync(options.dataDir, { recursive: true });
+  if (existsSync(join(options.dataDir, PG_VERSION))) return { db: await open() };
+  const template = readTemplate();
+  if (!template.found) return { db: await open(), created: 'initdb', ...(template.problem ? { warning: passedOver(template.problem) } : {}) };
+  let unpacked: string[];
+  try {
+    unpacked = unpackTemplate(template.bytes, options.dataDir);
+  } catch (err) {
+    return { db: await open(), created: 'initdb', warning: passedOver(`it could not be unpacked (${(err as Error).message})`) };
+  }
+  try {
+    return { db: await open(), created: 'template' };
+  } catch (err) {
+    // Only what the template put there: the directory held no database before.
+    for (const name of unpacked.reverse()) rmSync(join(options.dataDir, name), { recursive: true, force: true });
+    return { db: await open(), created: 'initdb', warning: passedOver(`the database did not open from it (${(err as Error).message})`) };
+  }
+}
+
+function passedOver(why: string): string {
+  return `the embedded database's build template was not used: ${why}; created the database with initdb instead`;
+}
+
+try {
+  const { db, created, warning } = await openDatabase();
   await collectGarbage();
   if (options.schema) await db.exec(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"; SET search_path TO "${options.schema}"`);
   port.on('message', async (req: WorkerRequest) => {
@@ -63,7 +101,7 @@ try {
       reply({ id: req.id, ok: false, error: plain(err) });
     }
   });
-  reply({ ready: true });
+  reply({ ready: true, ...(created ? { created } : {}), ...(warning ? { warning } : {}) });
 } catch (err) {
   reply({ ready: false, error: plain(err) });
 }

@@ -15,7 +15,12 @@ export interface RunningProcess {
 
 /** Runs one of the project's entry points (server.ts, migrate.ts) from source as `npm start` would run it built. */
 export function runEntry(entry: string, env: Record<string, string>, cwd = repoRoot): RunningProcess {
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, entry)], {
+  return runNode(['--import', tsxLoader, join(repoRoot, entry)], env, cwd);
+}
+
+/** Runs node with these arguments (a built entry point, say), with only PATH and HOME of this environment. */
+export function runNode(args: string[], env: Record<string, string>, cwd = repoRoot): RunningProcess {
+  const child = spawn(process.execPath, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -91,6 +91,7 @@ function diff(a: TransactionCounts, b: TransactionCounts): TransactionCounts {
     explicit: a.explicit - b.explicit,
     autocommit: a.autocommit - b.autocommit,
     statements: a.statements - b.statements,
+    threadBatches: a.threadBatches - b.threadBatches,
     writerTransactions: (a.writerTransactions ?? 0) - (b.writerTransactions ?? 0),
   };
 }
@@ -131,7 +132,7 @@ function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, 
   console.log(
     `transactions per stored drawing: ${f(total / Math.max(1, db.stored), 3)}   (target ≤ ${saturation ? '0.05 at saturation' : '0.25 at 1,000/s'}) — ` +
       `${total} transactions (${db.tx.explicit} begin…commit, ${db.tx.autocommit} single statements), ` +
-      `${db.tx.statements} statements, ${db.stored} drawings stored; ` +
+      `${db.tx.statements} statements${db.tx.threadBatches ? ` besides ${db.tx.threadBatches} batches run whole in the database's thread` : ''}, ${db.stored} drawings stored; ` +
       `the group-commit writer reports ${db.tx.writerTransactions} transactions`,
   );
   console.log(`seq order at receivers:  ${inkwell.outOfOrder === 0 ? 'strictly increasing everywhere' : `${inkwell.outOfOrder} frames out of order`}`);

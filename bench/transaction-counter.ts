@@ -14,11 +14,16 @@ export interface TransactionCounts {
   autocommit: number;
   /** Every statement sent, transaction control included. */
   statements: number;
+  /**
+   * Writer batches the embedded database's thread ran whole, each one transaction (counted in
+   * `explicit` too) whose statements run there, unseen here (not in `statements`).
+   */
+  threadBatches: number;
   /** Transactions the whiteboard's group-commit writer reports (0 when it reports none). */
   writerTransactions?: number;
 }
 
-const counts: TransactionCounts = { explicit: 0, autocommit: 0, statements: 0 };
+const counts: TransactionCounts = { explicit: 0, autocommit: 0, statements: 0, threadBatches: 0 };
 const inTransaction = new WeakMap<object, boolean>();
 let installed = false;
 
@@ -51,6 +56,13 @@ export function installTransactionCounter(): void {
     observe(this, args[0]);
     return liteQuery.apply(this, args);
   } as typeof PGliteThread.prototype.query;
+
+  const liteBatch = PGliteThread.prototype.writeBatch as (...args: unknown[]) => unknown;
+  PGliteThread.prototype.writeBatch = function (this: object, ...args: unknown[]) {
+    counts.explicit++;
+    counts.threadBatches++;
+    return liteBatch.apply(this, args);
+  } as typeof PGliteThread.prototype.writeBatch;
 }
 
 export function transactionCounts(): TransactionCounts {

@@ -2,12 +2,15 @@ import fp from 'fastify-plugin';
 import { sql, type Kysely } from 'kysely';
 import { startupError } from '../src/db/startup-error.js';
 import { connectDatabase, migrateToLatest } from '../src/db/connect.js';
+import type { PGliteThread } from '../src/db/pglite-thread.js';
 import type { Database } from '../src/db/types.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>;
     dbKind: 'postgres' | 'pglite';
+    /** The embedded database's thread (PGlite), null on PostgreSQL. */
+    pglite: PGliteThread | null;
     /** True when the database answers a trivial query within the timeout. */
     dbReady(timeoutMs?: number): Promise<boolean>;
   }
@@ -50,6 +53,7 @@ export default fp<DbPluginOptions>(
     }
     app.decorate('db', handle.db);
     app.decorate('dbKind', handle.kind);
+    app.decorate('pglite', handle.thread);
     app.decorate('dbReady', async (timeoutMs = 2000) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {

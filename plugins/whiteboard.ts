@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { inProcessBatches, threadBatches } from '../src/whiteboard/batch-runners.js';
 import { DrawingWriter } from '../src/whiteboard/drawing-writer.js';
 import { DatabaseRoomEventLog, type RoomEventLog } from '../src/whiteboard/event-log.js';
 import { FallbackWindow, SlidingWindowCounter } from '../src/sliding-window.js';
@@ -42,7 +43,10 @@ export default fp(
     const store = new RoomStore(app.db, app.clock);
     // A database outage refuses writes by the hundred: one log line for it, not one per write.
     const observer = writerObservers(app.observers.writer, new WriteOutageLog(app.log));
-    const writer = new DrawingWriter(app.db, app.clock, { maxRoomDrawings: c.roomMaxDrawings, retention: c.eventLog, observer });
+    // On the embedded database a batch's transaction runs in its thread: one message each way.
+    const storeOptions = { maxRoomDrawings: c.roomMaxDrawings, retention: c.eventLog };
+    const batches = app.pglite ? threadBatches(app.db, app.pglite, storeOptions) : inProcessBatches(app.db, storeOptions);
+    const writer = new DrawingWriter(batches, app.clock, { observer });
     const eventLog = new DatabaseRoomEventLog(app.db);
     const redis = app.redis;
     // With Redis, rooms are shared by every instance; without, everything stays in this process.

@@ -28,6 +28,8 @@ export interface DbHandle {
   kind: 'postgres' | 'pglite';
   /** PGlite only: whether the database was created on this start, and how. */
   opening?: PGliteOpening;
+  /** The embedded database's thread (PGlite), which the drawing writer runs its batches in. */
+  thread: PGliteThread | null;
   close(): Promise<void>;
 }
 
@@ -50,14 +52,17 @@ function postgresDialect(opts: DbOptions): Dialect {
   return new PostgresDialect({ pool });
 }
 
-async function pgliteDialect(opts: DbOptions): Promise<{ dialect: Dialect; opening: PGliteOpening }> {
-  const client = await PGliteThread.start({
+async function pgliteThread(opts: DbOptions): Promise<PGliteThread> {
+  return PGliteThread.start({
     dataDir: opts.pgliteDir,
     schema: opts.schema,
     template: opts.pgliteTemplate ? await opts.pgliteTemplate.arrayBuffer() : undefined,
   });
+}
+
+function pgliteDialect(thread: PGliteThread): Dialect {
   // The dialect calls only query() and close(), which the thread offers with PGlite's signatures.
-  return { dialect: new PGliteDialect(client as unknown as PGlite), opening: client.opening };
+  return new PGliteDialect(thread as unknown as PGlite);
 }
 
 export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
@@ -79,9 +84,9 @@ export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
       await admin.end();
     }
   }
-  const { dialect, opening } = kind === 'postgres' ? { dialect: postgresDialect(opts), opening: undefined } : await pgliteDialect(opts);
-  const db = new Kysely<Database>({ dialect });
-  return { db, kind, ...(opening ? { opening } : {}), close: () => db.destroy() };
+  const thread = kind === 'pglite' ? await pgliteThread(opts) : null;
+  const db = new Kysely<Database>({ dialect: thread ? pgliteDialect(thread) : postgresDialect(opts) });
+  return { db, kind, thread, ...(thread ? { opening: thread.opening } : {}), close: () => db.destroy() };
 }
 
 export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {

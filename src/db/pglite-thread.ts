@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BatchStoreOptions } from '../whiteboard/batch-store.js';
+import type { BatchOutcome, WriteOp } from '../whiteboard/write-ops.js';
 
 /** What the worker is started with (see pglite-worker.ts). */
 export interface PGliteThreadOptions {
@@ -18,12 +20,22 @@ export interface PGliteOpening {
   warning?: string;
 }
 
-export type WorkerRequest = { id: number; op: 'query'; sql: string; params: unknown[] } | { id: number; op: 'close' };
+export type WorkerRequest =
+  | { id: number; op: 'query'; sql: string; params: unknown[] }
+  /** The drawing writer's batch store, set up once (no reply). */
+  | { op: 'batchStore'; options: BatchStoreOptions }
+  /** One batch of the drawing writer in one transaction. */
+  | { id: number; op: 'writeBatch'; ops: WriteOp[]; now: Date }
+  | { id: number; op: 'close' };
+type QueryResult = { rows: unknown[]; affectedRows?: number };
+type Answer = QueryResult | { outcome: BatchOutcome };
 export type WorkerReply =
-  | { id: number; ok: true; rows: unknown[]; affectedRows?: number }
+  | ({ id: number; ok: true } & Answer)
   | { id: number; ok: false; error: Record<string, unknown> & { message: string } }
   | ({ ready: true } & PGliteOpening)
   | { ready: false; error: Record<string, unknown> & { message: string } };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The worker's module next to this one, .ts under tsx and tests, .js once built. */
 const ext = extname(fileURLToPath(import.meta.url));
@@ -52,7 +64,7 @@ function revive(error: Record<string, unknown> & { message: string }): Error {
  */
 export class PGliteThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve(v: { rows: unknown[]; affectedRows?: number }): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, { resolve(answer: Answer): void; reject(e: Error): void }>();
   private nextId = 1;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
@@ -66,7 +78,7 @@ export class PGliteThread {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
-      if (reply.ok) p.resolve({ rows: reply.rows, affectedRows: reply.affectedRows });
+      if (reply.ok) p.resolve(reply);
       else p.reject(revive(reply.error));
     });
     const fail = (err: Error) => {
@@ -116,12 +128,31 @@ export class PGliteThread {
     return new PGliteThread(worker, opening);
   }
 
-  query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<{ rows: T[]; affectedRows?: number }> {
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<{ rows: T[]; affectedRows?: number }> {
+    const { rows, affectedRows } = (await this.request({ op: 'query', sql, params })) as QueryResult;
+    return { rows: rows as T[], affectedRows };
+  }
+
+  /** Sets up the drawing writer's batch store in the thread; once, before the first writeBatch(). */
+  useBatchStore(options: BatchStoreOptions): void {
+    if (!this.failure) this.worker.postMessage({ op: 'batchStore', options } satisfies WorkerRequest);
+  }
+
+  /**
+   * One batch of the drawing writer, run by the thread in one transaction of its own: one message
+   * each way instead of a round trip per statement. The caller holds the Kysely connection meanwhile,
+   * so the batch never lands inside a transaction of this side's (begin … commit are separate queries).
+   */
+  async writeBatch(ops: WriteOp[], now: Date): Promise<BatchOutcome> {
+    return ((await this.request({ op: 'writeBatch', ops, now })) as { outcome: BatchOutcome }).outcome;
+  }
+
+  private request(message: DistributiveOmit<Extract<WorkerRequest, { id: number }>, 'id'>): Promise<Answer> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: { rows: unknown[]; affectedRows?: number }) => void, reject });
-      this.worker.postMessage({ id, op: 'query', sql, params } satisfies WorkerRequest);
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id } as WorkerRequest);
     });
   }
 

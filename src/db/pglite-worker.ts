@@ -5,6 +5,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
+import type { BatchOutcome, WriteOp } from '../whiteboard/write-ops.js';
+import type { BatchStoreOptions } from '../whiteboard/batch-store.js';
 import type { PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
 import { PG_VERSION, readTemplate, unpackTemplate } from './pglite-template.js';
 
@@ -41,6 +43,18 @@ async function collectGarbage(): Promise<void> {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * The drawing writer's batches, each in one PGlite transaction: its lock keeps every query() the
+ * server sends meanwhile out of it. Loaded when the server asks for it, not before the database
+ * opens: it brings Kysely and the whiteboard's modules.
+ */
+async function batchWriter(db: PGlite, options: BatchStoreOptions): Promise<(ops: WriteOp[], now: Date) => Promise<BatchOutcome>> {
+  const [{ BatchStore }, { TransactionKysely }] = await Promise.all([import('../whiteboard/batch-store.js'), import('./transaction-kysely.js')]);
+  const store = new BatchStore(options);
+  const inTransaction = new TransactionKysely();
+  return (ops, now) => db.transaction((tx) => inTransaction.run(tx, (trx) => store.apply(trx, ops, now)));
 }
 
 function open(loadDataDir?: Blob): Promise<PGlite> {
@@ -89,12 +103,23 @@ try {
   const { db, created, warning } = await openDatabase();
   await collectGarbage();
   if (options.schema) await db.exec(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"; SET search_path TO "${options.schema}"`);
+  let writeBatch: Promise<(ops: WriteOp[], now: Date) => Promise<BatchOutcome>> | undefined;
   port.on('message', async (req: WorkerRequest) => {
+    if (req.op === 'batchStore') {
+      writeBatch = batchWriter(db, req.options);
+      // Reported by each writeBatch that needs it.
+      writeBatch.catch(() => {});
+      return;
+    }
     if (req.op === 'close') {
       await db.close().catch(() => {});
       return reply({ id: req.id, ok: true, rows: [] });
     }
     try {
+      if (req.op === 'writeBatch') {
+        if (!writeBatch) throw new Error('writeBatch before the batch store was set up');
+        return reply({ id: req.id, ok: true, outcome: await (await writeBatch)(req.ops, req.now) });
+      }
       const result = await db.query(req.sql, req.params);
       reply({ id: req.id, ok: true, rows: result.rows, ...(result.affectedRows ? { affectedRows: result.affectedRows } : {}) });
     } catch (err) {

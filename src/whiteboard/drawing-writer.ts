@@ -1,46 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { Clock } from '../clock.js';
 import { isConnectionError } from '../db/connection-error.js';
-import type { Database, DrawingRow } from '../db/types.js';
-import type { Drawing, DrawingShape } from './drawing.js';
-import { drawingFromRow, drawingToRow } from './drawing-row.js';
-import { frame, type AiPictureMessage, type OrderedEvent, type Role } from './protocol.js';
-import { type EventLogRetention, EventLogWriter } from './event-log.js';
-import { DELETE_REFUSAL, mayDelete } from './rules.js';
+import type { Clock } from '../clock.js';
 import type { WriterObserver } from './whiteboard-observer.js';
-
-/** What an AI picture's `ai_message` says besides its drawing and seq. */
-export interface PictureNote {
-  requestId: string;
-  content: string;
-  imageUrl: string;
-  placeholder: boolean;
-}
-
-/** One ordered room event to store; the writer gives it the room's next seq. */
-export type WriteOp =
-  /** `picture`: an AI picture, broadcast as `ai_message` instead of `draw`. */
-  | { kind: 'draw'; roomId: string; userId: string; userName: string; shape: DrawingShape; clientRef: string | null; picture?: PictureNote }
-  | { kind: 'delete'; roomId: string; userId: string; role: Role; drawingId: string }
-  | { kind: 'clear'; roomId: string; userId: string };
-
-/** Socket error codes; there is no `drawing_not_found`: an unknown drawing id is an `invalid_message`. */
-export type RefusalCode = 'room_full' | 'forbidden' | 'invalid_message' | 'room_not_found';
-
-/** Each stored event comes back with the frame that was logged with it, which is what the room broadcasts. */
-export type WriteResult =
-  | { kind: 'drawn'; seq: number; drawing: Drawing; frame: OrderedEvent }
-  /** A repeated clientRef: nothing stored, the earlier drawing returned (its frame goes to the sender alone). */
-  | { kind: 'duplicate'; drawing: Drawing; frame: OrderedEvent }
-  | { kind: 'deleted'; seq: number; drawingId: string; frame: OrderedEvent }
-  | { kind: 'cleared'; seq: number; frame: OrderedEvent }
-  | { kind: 'refused'; code: RefusalCode; message: string };
+import type { BatchOutcome, BatchRunner, WriteOp, WriteResult } from './write-ops.js';
 
 export interface WriterOptions {
-  maxRoomDrawings: number;
-  /** Defaults: the last 10,000 events or 7 days. */
-  retention?: EventLogRetention;
   /** Operations per transaction at most. */
   maxBatch?: number;
   observer?: WriterObserver;
@@ -63,8 +26,6 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-const refused = (code: RefusalCode, message: string): WriteResult => ({ kind: 'refused', code, message });
-
 /**
  * Adaptive group commit for every room of this process: a write arriving at an idle writer commits at
  * once; while one transaction runs, further writes queue up and all go together in the next one,
@@ -73,7 +34,8 @@ const refused = (code: RefusalCode, message: string): WriteResult => ({ kind: 'r
  * the commit, which keeps broadcasts in seq order.
  *
  * Only ever one transaction at a time: the embedded PGlite has a single serialized connection, and
- * nothing inside the transaction waits on anything but the transaction itself.
+ * nothing inside the transaction waits on anything but the transaction itself. What a batch does
+ * in the database is the BatchStore's; the BatchRunner decides where it runs.
  */
 export class DrawingWriter {
   private queue: Pending[] = [];
@@ -81,15 +43,14 @@ export class DrawingWriter {
   private closed = false;
   readonly stats: WriterStats = { transactions: 0, events: 0, drawings: 0, logged: 0, prunes: 0 };
   private readonly maxBatch: number;
-  private readonly log: EventLogWriter;
 
+  /** `batches` runs each batch's transaction: in this process, or in the embedded database's thread. */
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly batches: BatchRunner,
     private readonly clock: Clock,
-    private readonly options: WriterOptions,
+    private readonly options: WriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
-    this.log = new EventLogWriter(options.retention);
   }
 
   write(op: WriteOp): Promise<WriteResult> {
@@ -127,16 +88,12 @@ export class DrawingWriter {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    let results: WriteResult[];
-    const tally = { logged: 0, prunes: 0 };
+    let outcome: BatchOutcome;
     const started = performance.now();
     try {
-      results = await this.db.transaction().execute((trx) =>
-        this.apply(
-          trx,
-          batch.map((p) => p.op),
-          tally,
-        ),
+      outcome = await this.batches.run(
+        batch.map((p) => p.op),
+        this.clock.now(),
       );
     } catch (err) {
       // With the database unreachable every write fails alike: retrying each alone would only wait longer.
@@ -151,6 +108,7 @@ export class DrawingWriter {
     }
     this.options.observer?.committed(batch.length, (performance.now() - started) / 1000);
     this.stats.transactions++;
+    const { results, tally } = outcome;
     this.stats.logged += tally.logged;
     this.stats.prunes += tally.prunes;
     for (const r of results) {
@@ -160,163 +118,5 @@ export class DrawingWriter {
     batch.forEach((p, i) => {
       p.resolve(results[i]!);
     });
-  }
-
-  /**
-   * Locks the room's row (ordering its writers across processes too) and reads, in the
-   * same round trip, the earlier drawings of any clientRef in the batch and the authors of the
-   * drawings it deletes.
-   */
-  private async lockRoom(trx: Transaction<Database>, roomId: string, draws: Array<{ userId: string; clientRef: string | null }>, deleteIds: string[]) {
-    const none = sql`'[]'::json`;
-    // Each (user, clientRef) pair is one probe of the unique index: the cost stays that of the batch,
-    // however many drawings the room and its users already have.
-    const pairs = new Map(draws.map((d) => [`${d.userId}\u0000${d.clientRef}`, d]));
-    const keys = sql.join([...pairs.values()].map((d) => sql`(${d.userId}, ${d.clientRef})`));
-    const refs = draws.length
-      ? sql`(select coalesce(json_agg(d), '[]'::json) from (values ${keys}) as k(user_id, client_ref)
-            join drawings d on d.room_id = r.id and d.user_id = k.user_id and d.client_ref = k.client_ref)`
-      : none;
-    const targets = deleteIds.length
-      ? sql`(select coalesce(json_agg(json_build_array(d.id, d.user_id)), '[]'::json) from drawings d where d.room_id = r.id and d.id in (${sql.join(deleteIds)}))`
-      : none;
-    const { rows } = await sql<{ seq: number; drawing_count: number; refs: unknown; targets: unknown }>`
-      select r.seq, r.drawing_count, ${refs} as refs, ${targets} as targets from rooms r where r.id = ${roomId} for update of r`.execute(trx);
-    const row = rows[0];
-    if (!row) return undefined;
-    const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as unknown[];
-    return {
-      seq: row.seq,
-      drawing_count: row.drawing_count,
-      refs: json(row.refs) as DrawingRow[],
-      targets: json(row.targets) as Array<[string, string]>,
-    };
-  }
-
-  /** Applies the batch room by room; results come back in the batch's order. */
-  private async apply(trx: Transaction<Database>, ops: WriteOp[], tally: { logged: number; prunes: number }): Promise<WriteResult[]> {
-    const results = new Array<WriteResult>(ops.length);
-    const byRoom = new Map<string, number[]>();
-    ops.forEach((op, i) => {
-      const list = byRoom.get(op.roomId);
-      if (list) list.push(i);
-      else byRoom.set(op.roomId, [i]);
-    });
-    const now = this.clock.now();
-    for (const [roomId, indexes] of byRoom) {
-      const roomResults = await this.applyRoom(
-        trx,
-        roomId,
-        indexes.map((i) => ops[i]!),
-        now,
-        tally,
-      );
-      indexes.forEach((opIndex, k) => {
-        results[opIndex] = roomResults[k]!;
-      });
-    }
-    return results;
-  }
-
-  private async applyRoom(trx: Transaction<Database>, roomId: string, ops: WriteOp[], now: Date, tally: { logged: number; prunes: number }): Promise<WriteResult[]> {
-    // The row lock orders this room's writers across processes too.
-    const draws = ops.filter((op): op is Extract<WriteOp, { kind: 'draw' }> => op.kind === 'draw' && op.clientRef !== null);
-    const deleteIds = ops.flatMap((op) => (op.kind === 'delete' ? [op.drawingId] : []));
-    const room = await this.lockRoom(trx, roomId, draws, deleteIds);
-    if (!room) return ops.map(() => refused('room_not_found', 'This room no longer exists.'));
-
-    const refKey = (userId: string, ref: string) => `${userId}\u0000${ref}`;
-    const byRef = new Map<string, Drawing>();
-    const names = new Map(draws.map((d) => [d.userId, d.userName]));
-    for (const row of room.refs) byRef.set(refKey(row.user_id, row.client_ref!), drawingFromRow(row, names.get(row.user_id) ?? ''));
-    // Drawings a delete may target, with their authors: what is stored, plus what this batch adds.
-    const live = new Map<string, string>(room.targets);
-
-    let seq = room.seq;
-    let count = room.drawing_count;
-    let cleared = false;
-    const inserts = new Map<string, Drawing & { clientRef: string | null }>();
-    let deleteStored: string[] = [];
-    // The frames to log; a clear drops the batch's earlier ones as it drops the stored ones.
-    let logged: OrderedEvent[] = [];
-    let clearSeq: number | null = null;
-    const results: WriteResult[] = [];
-
-    for (const op of ops) {
-      if (op.kind === 'draw') {
-        const earlier = op.clientRef === null ? undefined : byRef.get(refKey(op.userId, op.clientRef));
-        if (earlier) {
-          results.push({ kind: 'duplicate', drawing: earlier, frame: frame('draw', { roomId, seq: earlier.seq, drawing: earlier }) });
-          continue;
-        }
-        if (count >= this.options.maxRoomDrawings) {
-          results.push(refused('room_full', `This room holds its maximum of ${this.options.maxRoomDrawings} drawings; delete some or clear the canvas first.`));
-          continue;
-        }
-        seq++;
-        count++;
-        const drawing: Drawing = { id: randomUUID(), roomId, seq, ...op.shape, userId: op.userId, userName: op.userName, createdAt: now.toISOString() };
-        inserts.set(drawing.id, { ...drawing, clientRef: op.clientRef });
-        live.set(drawing.id, op.userId);
-        if (op.clientRef !== null) byRef.set(refKey(op.userId, op.clientRef), drawing);
-        const note = op.picture;
-        const message = note ? (frame('ai_message', { roomId, ...note, drawing, seq }) as AiPictureMessage) : frame('draw', { roomId, seq, drawing });
-        logged.push(message);
-        results.push({ kind: 'drawn', seq, drawing, frame: message });
-      } else if (op.kind === 'delete') {
-        const author = live.get(op.drawingId);
-        if (author === undefined) {
-          results.push(refused('invalid_message', `Field "drawingId": there is no drawing "${op.drawingId}" in this room.`));
-          continue;
-        }
-        if (!mayDelete(op.role, op.userId, author)) {
-          results.push(refused('forbidden', DELETE_REFUSAL));
-          continue;
-        }
-        seq++;
-        count--;
-        live.delete(op.drawingId);
-        // Its clientRef is free again: a redraw later in this batch stores a new drawing, as it
-        // would in the next batch, instead of answering `duplicate` with the deleted one.
-        for (const [key, d] of byRef) if (d.id === op.drawingId) byRef.delete(key);
-        if (inserts.has(op.drawingId)) inserts.delete(op.drawingId);
-        else deleteStored.push(op.drawingId);
-        const message = frame('delete_drawing', { roomId, seq, drawingId: op.drawingId });
-        logged.push(message);
-        results.push({ kind: 'deleted', seq, drawingId: op.drawingId, frame: message });
-      } else {
-        seq++;
-        count = 0;
-        cleared = true;
-        inserts.clear();
-        live.clear();
-        byRef.clear();
-        deleteStored = [];
-        clearSeq = seq;
-        const message = frame('clear_canvas', { roomId, seq, userId: op.userId });
-        logged = [message];
-        results.push({ kind: 'cleared', seq, frame: message });
-      }
-    }
-
-    if (seq === room.seq) return results;
-    const rows = [...inserts.values()].map(({ clientRef, ...d }) => drawingToRow(d, clientRef));
-    // Deletes go first, in a statement of their own: data-modifying CTEs of one statement run in
-    // no fixed order, and a redraw of a deleted clientRef would hit the unique index if its insert
-    // ran first. What the batch drew before a clear or delete never reaches the table; what it drew
-    // after is inserted after the deletes, so they cannot remove it.
-    if (cleared) await trx.deleteFrom('drawings').where('room_id', '=', roomId).execute();
-    else if (deleteStored.length) await trx.deleteFrom('drawings').where('room_id', '=', roomId).where('id', 'in', deleteStored).execute();
-    // The inserts, the event log and the room's counters share one statement.
-    const steps: RawBuilder<unknown>[] = [];
-    // 17 parameters a row: stay well under PostgreSQL's 65,535 bind parameters per statement.
-    for (let i = 0; i < rows.length; i += 1000) steps.push(sql`${trx.insertInto('drawings').values(rows.slice(i, i + 1000))}`);
-    const log = this.log.steps(trx, roomId, { frames: logged, clearSeq, fromSeq: room.seq, now });
-    steps.push(...log.steps);
-    tally.logged += logged.length;
-    if (log.pruned) tally.prunes++;
-    const ctes = steps.map((step, i) => sql`${sql.id(`step${i}`)} as (${step})`);
-    await sql`${steps.length ? sql`with ${sql.join(ctes)} ` : sql``}update rooms set seq = ${seq}, drawing_count = ${count} where id = ${roomId}`.execute(trx);
-    return results;
   }
 }

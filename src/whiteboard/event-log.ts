@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/types.js';
 import type { OrderedEvent } from './protocol.js';
 
@@ -66,7 +66,7 @@ export class EventLogWriter {
     this.pruneEvery = Math.min(1000, Math.max(1, Math.floor(retention.events / 10)));
   }
 
-  steps(trx: Transaction<Database>, roomId: string, batch: LoggedBatch): { steps: RawBuilder<unknown>[]; pruned: boolean } {
+  steps(trx: Kysely<Database>, roomId: string, batch: LoggedBatch): { steps: RawBuilder<unknown>[]; pruned: boolean } {
     const { frames, clearSeq, fromSeq, now } = batch;
     const steps: RawBuilder<unknown>[] = [];
     const rows = frames.map((f) => ({ room_id: roomId, seq: f.seq, frame: JSON.stringify(f), created_at: now }));

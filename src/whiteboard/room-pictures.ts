@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ImageGenerationError, ImageQuotaError, type ImageFailureCode, type ImageStudio } from '../images/image-studio.js';
 import { shapeOf } from './drawing.js';
-import type { WriteOp, WriteResult } from './drawing-writer.js';
+import type { WriteOp, WriteResult } from './write-ops.js';
 import type { Participant } from './participant.js';
 import { frame, type ClientMessageOf } from './protocol.js';
 import type { OutgoingEvent } from './room-bus.js';

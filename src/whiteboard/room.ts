@@ -1,7 +1,8 @@
 import { assertNever } from '../assert-never.js';
 import type { ImageStudio } from '../images/image-studio.js';
 import { shapeOf } from './drawing.js';
-import type { DrawingWriter, WriteOp, WriteResult } from './drawing-writer.js';
+import type { DrawingWriter } from './drawing-writer.js';
+import type { WriteOp, WriteResult } from './write-ops.js';
 import { encode, frame, type Role, type RoomMessage } from './protocol.js';
 import { makePicture, type PictureRoom } from './room-pictures.js';
 import { sendReplay } from './room-replay.js';

@@ -1,6 +1,7 @@
 import t from 'tap';
+import { sql } from 'kysely';
 import { shapeOf } from '../../src/whiteboard/drawing.js';
-import type { WriteOp } from '../../src/whiteboard/drawing-writer.js';
+import type { WriteOp } from '../../src/whiteboard/write-ops.js';
 import { startServer } from '../helpers/server.js';
 import { newUser } from './fixtures.js';
 
@@ -112,5 +113,64 @@ t.test('a clientRef freed by a delete or a clear in the same batch stores a new 
   t.same(
     (await store.drawings(roomId, 0, 100)).map((d) => d.text),
     ['three'],
+  );
+});
+
+t.test('a write the database refuses fails alone: the rest of its batch is stored, in order, with no seq spent on it', async (t) => {
+  const server = await startServer(t);
+  const { writer, store } = server.app.whiteboard;
+  const u = await newUser(server, 'wfail');
+  const roomId = (await store.create(u.user.id, null)).roomId;
+  const draw = (text: string): WriteOp => ({ kind: 'draw', roomId, userId: u.user.id, userName: u.user.name, shape: shapeOf({ text }), clientRef: null });
+
+  const blocker = writer.write(draw('blocker'));
+  // PostgreSQL takes no NUL character in a text value: the batch's statement fails.
+  const batch = [writer.write(draw('before')), writer.write(draw('bad\u0000')), writer.write(draw('after'))];
+  await blocker;
+  const [before, bad, after] = await Promise.allSettled(batch);
+  t.match(before, { status: 'fulfilled', value: { kind: 'drawn', seq: 2 } });
+  t.match(bad, { status: 'rejected', reason: { code: '22021' } }, "the database's error, with its SQLSTATE");
+  t.match(after, { status: 'fulfilled', value: { kind: 'drawn', seq: 3 } });
+  t.same(
+    (await store.drawings(roomId, 0, 100)).map((d) => d.text),
+    ['blocker', 'before', 'after'],
+  );
+  t.equal(await store.latestSeq(roomId), 3);
+});
+
+t.test("a batch never lands inside another transaction on the server's connection", async (t) => {
+  const server = await startServer(t);
+  const { writer, store } = server.app.whiteboard;
+  const u = await newUser(server, 'wtrx');
+  const roomId = (await store.create(u.user.id, null)).roomId;
+  const { db } = server.app;
+  const access = () => db.selectFrom('rooms').select('access').where('id', '=', roomId).executeTakeFirstOrThrow();
+  const original = (await access()).access;
+
+  const draw = (text: string): WriteOp => ({ kind: 'draw', roomId, userId: u.user.id, userName: u.user.name, shape: shapeOf({ text }), clientRef: null });
+  // The writer is warm (on the embedded database, its thread has loaded what runs the batches).
+  t.match(await writer.write(draw('first')), { kind: 'drawn', seq: 1 });
+
+  let write: Promise<unknown> | undefined;
+  const rolledBack = db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('rooms')
+      .set({ access: original === 'private' ? 'open' : 'private' })
+      .where('id', '=', roomId)
+      .execute();
+    // Sent while this transaction is open; on the embedded database, a batch that ran now would
+    // commit this transaction's update with its own (begin and commit are separate statements).
+    write = writer.write(draw('queued'));
+    await sql`select 1`.execute(trx);
+    await sql`select 1`.execute(trx);
+    throw new Error('roll back');
+  });
+  await t.rejects(rolledBack, /roll back/);
+  t.match(await write, { kind: 'drawn', seq: 2 }, 'the write went after the transaction');
+  t.equal((await access()).access, original, 'the rolled-back update stayed rolled back: the batch did not commit it');
+  t.same(
+    (await store.drawings(roomId, 0, 100)).map((d) => d.text),
+    ['first', 'queued'],
+    'and the batch itself was committed',
   );
 });

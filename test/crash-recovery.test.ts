@@ -1,7 +1,7 @@
 import pg from 'pg';
 import t, { type Test } from 'tap';
 import { login, request } from './helpers/http.js';
-import { freePort, runEntry, waitForHttp, type RunningProcess } from './helpers/process.js';
+import { freePort, runEntry, serverOf, waitForHttp, type RunningProcess } from './helpers/process.js';
 import { persistentDatabase, TEST_JWT_SECRET, type TestServer } from './helpers/server.js';
 import { openSocket, type TestSocket } from './helpers/ws-client.js';
 import { line, roomState } from './whiteboard/fixtures.js';
@@ -37,20 +37,8 @@ async function start(t: Test, env: Record<string, string>): Promise<{ proc: Runn
   const port = await freePort();
   const proc = runEntry('server.ts', { ...env, PORT: String(port) });
   t.teardown(() => void proc.child.kill('SIGKILL'));
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, proc);
-  // Enough of a TestServer for the HTTP helpers: the mail log is the process's stdout.
-  const server = {
-    url,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    port,
-    logs: {
-      get raw() {
-        return proc.stdout().split('\n');
-      },
-    },
-  } as unknown as TestServer;
-  return { proc, server };
+  await waitForHttp(`http://127.0.0.1:${port}/health`, proc);
+  return { proc, server: serverOf(proc, port) };
 }
 
 t.test('kill -9 under load, restart: every acknowledged drawing is there', async (t) => {

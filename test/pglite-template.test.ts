@@ -3,7 +3,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { login, request } from './helpers/http.js';
-import { freePort, repoRoot, runNode, waitForHttp, type RunningProcess } from './helpers/process.js';
+import { freePort, repoRoot, runNode, serverOf, waitForHttp, type RunningProcess } from './helpers/process.js';
 import { TEST_JWT_SECRET, testDatabase, type TestServer } from './helpers/server.js';
 
 /**
@@ -45,20 +45,9 @@ async function start(t: Test, root: string, pgliteDir: string): Promise<{ proc: 
   };
   const proc = runNode([join(root, 'dist', 'server.js')], env, root);
   t.teardown(() => void proc.child.kill('SIGKILL'));
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, proc);
-  const raw = () => proc.stdout().split('\n');
-  const server = {
-    url,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    port,
-    logs: {
-      get raw() {
-        return raw();
-      },
-    },
-  } as unknown as TestServer;
-  const logs = () => raw().flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
+  await waitForHttp(`http://127.0.0.1:${port}/health`, proc);
+  const server = serverOf(proc, port);
+  const logs = () => server.logs.raw.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
   return { proc, server, logs };
 }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TestServer } from './server.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -57,4 +58,18 @@ export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs =
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} did not answer; stderr: ${proc.stderr()} stdout: ${proc.stdout().slice(-2000)}`);
+}
+
+/** Enough of a TestServer for the HTTP and socket helpers, for a server running as a child process: its log (mail included) is the process's stdout. */
+export function serverOf(proc: RunningProcess, port: number): TestServer {
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    logs: {
+      get raw() {
+        return proc.stdout().split('\n');
+      },
+    },
+  } as unknown as TestServer;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort, repoRoot } from './helpers/process.js';
+import { childEnv, freePort, repoRoot } from './helpers/process.js';
 
 const built = existsSync(join(repoRoot, 'dist', 'server.js'));
 
@@ -27,7 +27,7 @@ t.test('SIGTERM to the pid of `npm start` stops the server itself', { skip: !bui
   const port = await freePort();
   const npm = spawn('npm', ['start'], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', PGLITE_DIR: 'memory://', LOG_LEVEL: 'info', NODE_ENV: 'development' },
+    env: childEnv({ PORT: String(port), HOST: '127.0.0.1', PGLITE_DIR: 'memory://', LOG_LEVEL: 'info', NODE_ENV: 'development' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -12,6 +12,7 @@ t.test('the tutor page: streamed answers, Stop, spoken answers, a recorded quest
   const { server, fake } = await startTutor(t);
   const dir = join(tmpdir(), `inkwell-mic-${process.pid}`);
   mkdirSync(dir, { recursive: true });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const wav = join(dir, 'question.wav');
   writeFileSync(wav, toneWav(3));
   const browser = await launch(t, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);

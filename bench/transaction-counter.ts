@@ -15,8 +15,9 @@ export interface TransactionCounts {
   /** Every statement sent, transaction control included. */
   statements: number;
   /**
-   * Writer batches the embedded database's thread ran whole, each one transaction (counted in
-   * `explicit` too) whose statements run there, unseen here (not in `statements`).
+   * Writer batches the embedded database's thread ran whole, each one transaction (one statement
+   * or begin … commit; counted in `explicit` too) whose statements run there, unseen here (not in
+   * `statements`).
    */
   threadBatches: number;
   /** Transactions the whiteboard's group-commit writer reports (0 when it reports none). */

@@ -6,7 +6,9 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { BatchOutcome, WriteOp } from '../whiteboard/write-ops.js';
+import type { Kysely } from 'kysely';
 import type { BatchStoreOptions } from '../whiteboard/batch-store.js';
+import type { Database } from './types.js';
 import type { PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
 import { PG_VERSION, readTemplate, unpackTemplate } from './pglite-template.js';
 
@@ -46,15 +48,26 @@ async function collectGarbage(): Promise<void> {
 }
 
 /**
- * The drawing writer's batches, each in one PGlite transaction: its lock keeps every query() the
- * server sends meanwhile out of it. Loaded when the server asks for it, not before the database
- * opens: it brings Kysely and the whiteboard's modules.
+ * The drawing writer's batches, each one statement or one PGlite transaction: PGlite runs one query
+ * at a time and a transaction's lock keeps every query() the server sends meanwhile out of it (the
+ * server holds its own connection while a batch runs, so none of its transactions is open either).
+ * Loaded when the server asks for it, not before the database opens: it brings Kysely and the
+ * whiteboard's modules.
  */
 async function batchWriter(db: PGlite, options: BatchStoreOptions): Promise<(ops: WriteOp[], now: Date) => Promise<BatchOutcome>> {
-  const [{ BatchStore }, { TransactionKysely }] = await Promise.all([import('../whiteboard/batch-store.js'), import('./transaction-kysely.js')]);
+  const [{ BatchStore }, { TransactionKysely }, { Kysely }, { PGliteDialect }] = await Promise.all([
+    import('../whiteboard/batch-store.js'),
+    import('./transaction-kysely.js'),
+    import('kysely'),
+    import('kysely-pglite-dialect'),
+  ]);
   const store = new BatchStore(options);
   const inTransaction = new TransactionKysely();
-  return (ops, now) => db.transaction((tx) => inTransaction.run(tx, (trx) => store.apply(trx, ops, now)));
+  const database = {
+    direct: new Kysely<Database>({ dialect: new PGliteDialect(db) }),
+    transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => db.transaction((tx) => inTransaction.run(tx, fn)),
+  };
+  return (ops, now) => store.commit(database, ops, now);
 }
 
 function open(loadDataDir?: Blob): Promise<PGlite> {

@@ -4,14 +4,15 @@ import type { Database } from '../db/types.js';
 import { BatchStore, type BatchStoreOptions } from './batch-store.js';
 import type { BatchRunner } from './write-ops.js';
 
-/** Each batch in a transaction of this process's connection (PostgreSQL, or any Kysely). */
+/** Each batch on this process's connections (PostgreSQL, or any Kysely). */
 export function inProcessBatches(db: Kysely<Database>, options: BatchStoreOptions): BatchRunner {
   const store = new BatchStore(options);
-  return { run: (ops, now) => store.commit(db, ops, now) };
+  const database = { direct: db, transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => db.transaction().execute(fn) };
+  return { run: (ops, now) => store.commit(database, ops, now) };
 }
 
 /**
- * Each batch in one transaction inside the embedded database's thread: one message there and one
+ * Each batch inside the embedded database's thread: one message there and one
  * back, instead of a round trip per statement through this busy event loop. `db` is the Kysely over
  * that thread: the batch holds its one connection meanwhile, so none of this side's transactions
  * (begin … commit, separate messages) can have the batch land in the middle of it.

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, DrawingRow } from '../db/types.js';
 import type { Drawing } from './drawing.js';
 import { drawingFromRow, drawingToRow } from './drawing-row.js';
+import { type DrawOp, drawInOneStatement, drawnFrame, isUniqueViolation, newDrawing, oneStatementRoom } from './draw-statement.js';
 import { type EventLogRetention, EventLogWriter } from './event-log.js';
-import { frame, type AiPictureMessage, type OrderedEvent } from './protocol.js';
+import { frame, type OrderedEvent } from './protocol.js';
 import { DELETE_REFUSAL, mayDelete } from './rules.js';
 import type { BatchOutcome, BatchTally, RefusalCode, WriteOp, WriteResult } from './write-ops.js';
 
@@ -14,11 +14,18 @@ export interface BatchStoreOptions {
   retention?: EventLogRetention;
 }
 
+/** Where a batch runs: statements of their own, or a transaction. */
+export interface BatchDatabase {
+  /** Each statement is a transaction of its own. */
+  direct: Kysely<Database>;
+  transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+}
+
 const refused = (code: RefusalCode, message: string): WriteResult => ({ kind: 'refused', code, message });
 
 /**
- * The SQL of one batch of the group-commit writer: each room's row locked, its events applied, stored
- * and logged. Runs in the server's process (PostgreSQL) or in the embedded database's thread (PGlite),
+ * The SQL of one batch of the group-commit writer: new drawings for one room in one statement, or
+ * else each room's row locked, its events applied, stored and logged. Runs in the server's process (PostgreSQL) or in the embedded database's thread (PGlite),
  * where a batch then costs one message each way instead of a round trip per statement. `now` is the
  * writer's clock: this reads none.
  */
@@ -29,9 +36,23 @@ export class BatchStore {
     this.log = new EventLogWriter(options.retention);
   }
 
-  /** The batch in a transaction of its own on `db`. */
-  commit(db: Kysely<Database>, ops: WriteOp[], now: Date): Promise<BatchOutcome> {
-    return db.transaction().execute((trx) => this.apply(trx, ops, now));
+  /**
+   * Commits the batch. New drawings for one room, the common case under load, go in one statement
+   * when nothing needs reading first (see draw-statement.ts); the rest, and a batch that statement
+   * leaves alone, in a transaction that locks each room and reads before it writes.
+   */
+  async commit(db: BatchDatabase, ops: WriteOp[], now: Date): Promise<BatchOutcome> {
+    const roomId = oneStatementRoom(ops);
+    if (roomId !== undefined) {
+      try {
+        const outcome = await drawInOneStatement(db.direct, roomId, ops as DrawOp[], now, { maxRoomDrawings: this.options.maxRoomDrawings, log: this.log });
+        if (outcome) return outcome;
+      } catch (err) {
+        // Another process stored one of the refs after this statement's snapshot: nothing was stored.
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    return db.transaction((trx) => this.apply(trx, ops, now));
   }
 
   /** Applies the batch room by room, on `trx`, a transaction the caller holds open; results come back in the batch's order. */
@@ -127,12 +148,11 @@ export class BatchStore {
         }
         seq++;
         count++;
-        const drawing: Drawing = { id: randomUUID(), roomId, seq, ...op.shape, userId: op.userId, userName: op.userName, createdAt: now.toISOString() };
+        const drawing = newDrawing(op, seq, now);
         inserts.set(drawing.id, { ...drawing, clientRef: op.clientRef });
         live.set(drawing.id, op.userId);
         if (op.clientRef !== null) byRef.set(refKey(op.userId, op.clientRef), drawing);
-        const note = op.picture;
-        const message = note ? (frame('ai_message', { roomId, ...note, drawing, seq }) as AiPictureMessage) : frame('draw', { roomId, seq, drawing });
+        const message = drawnFrame(op, drawing);
         logged.push(message);
         results.push({ kind: 'drawn', seq, drawing, frame: message });
       } else if (op.kind === 'delete') {

@@ -59,11 +59,16 @@ export interface LoggedBatch {
 export class EventLogWriter {
   readonly retention: EventLogRetention;
   /** A room's log is pruned each time its seq passes a multiple of this: never a query per event. */
-  private readonly pruneEvery: number;
+  readonly pruneEvery: number;
 
   constructor(retention: EventLogRetention = { events: 10_000, ageMs: 7 * 86_400_000 }) {
     this.retention = retention;
     this.pruneEvery = Math.min(1000, Math.max(1, Math.floor(retention.events / 10)));
+  }
+
+  /** Whether a batch that moves a room's seq from `fromSeq` to `toSeq` prunes its log. */
+  prunes(fromSeq: number, toSeq: number): boolean {
+    return toSeq > this.retention.events && Math.floor(toSeq / this.pruneEvery) !== Math.floor(fromSeq / this.pruneEvery);
   }
 
   steps(trx: Kysely<Database>, roomId: string, batch: LoggedBatch): { steps: RawBuilder<unknown>[]; pruned: boolean } {
@@ -78,7 +83,7 @@ export class EventLogWriter {
     }
     const seq = frames.length ? frames[frames.length - 1]!.seq : fromSeq;
     const { events: keep, ageMs } = this.retention;
-    if (seq <= keep || Math.floor(seq / this.pruneEvery) === Math.floor(fromSeq / this.pruneEvery)) return { steps, pruned: false };
+    if (!this.prunes(fromSeq, seq)) return { steps, pruned: false };
     // Older than both limits: beyond the last `keep` events and past the age.
     const before = new Date(now.getTime() - ageMs);
     steps.push(

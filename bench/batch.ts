@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:batch`: what one batch of new drawings costs the database, with no server, socket or
+ * load generator around it: the writer's one-statement way (BatchStore.commit) against the locked
+ * transaction (begin, lock and reads, write, commit: BatchStore.apply in a transaction), which is
+ * the baseline, in alternating rounds in one process. On the embedded PGlite in this process's
+ * thread (its engine's own time), or on PostgreSQL with BENCH_DATABASE_URL (a schema of its own,
+ * dropped afterwards). Options: --rounds=4, --batches=300 per size and round.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../src/db/connect.js';
+import type { Database } from '../src/db/types.js';
+import { BatchStore } from '../src/whiteboard/batch-store.js';
+import { shapeOf } from '../src/whiteboard/drawing.js';
+import type { WriteOp } from '../src/whiteboard/write-ops.js';
+
+const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const rounds = option('rounds', 4);
+const batches = option('batches', 300);
+const SIZES = [1, 3, 20];
+
+async function open(): Promise<{ db: Kysely<Database>; label: string; close(): Promise<void> }> {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (url) {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await sql`create schema ${sql.id(schema)}`.execute(db);
+    await migrateToLatest(db, schema);
+    return {
+      db,
+      label: 'PostgreSQL',
+      close: async () => {
+        await sql`drop schema ${sql.id(schema)} cascade`.execute(db);
+        await db.destroy();
+      },
+    };
+  }
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
+  const client = await PGlite.create('memory://');
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  await migrateToLatest(db);
+  return { db, label: 'PGlite (in this thread)', close: () => db.destroy() };
+}
+
+const { db, label, close } = await open();
+const userId = randomUUID();
+await db
+  .insertInto('users')
+  .values({ id: userId, email: `bench-${userId}@example.com`, name: 'Bench', created_at: new Date() })
+  .execute();
+const roomId = randomUUID();
+await db.insertInto('rooms').values({ id: roomId, admin_id: userId, created_at: new Date() }).execute();
+const store = new BatchStore({ maxRoomDrawings: 10_000_000 });
+const database = { direct: db, transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => db.transaction().execute(fn) };
+const points = Array.from({ length: 8 }, (_, i) => ({ x: i * 10, y: i * 5 }));
+const ops = (n: number): WriteOp[] =>
+  Array.from({ length: n }, () => ({ kind: 'draw', roomId, userId, userName: 'Bench', shape: shapeOf({ shapeType: 'line', points }), clientRef: randomUUID() }));
+
+const ways = {
+  locked: (o: WriteOp[]) => database.transaction((trx) => store.apply(trx, o, new Date())),
+  'one statement': (o: WriteOp[]) => store.commit(database, o, new Date()),
+};
+const times = new Map<string, number[]>();
+// This process's CPU time: on PGlite that is the engine's own work, which other load on the machine does not lengthen.
+const cpuTimes = new Map<string, number[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const size of SIZES) {
+    for (const [way, run] of Object.entries(ways)) {
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < batches; i++) await run(ops(size));
+      const used = process.cpuUsage(cpu);
+      const key = `${size}|${way}`;
+      // The first round warms the engine and the plans up: not counted.
+      if (round > 0) {
+        (times.get(key) ?? times.set(key, []).get(key)!).push((performance.now() - started) / batches);
+        (cpuTimes.get(key) ?? cpuTimes.set(key, []).get(key)!).push((used.user + used.system) / 1000 / batches);
+      }
+    }
+  }
+}
+const count = await db
+  .selectFrom('drawings')
+  .select((e) => e.fn.countAll<number>().as('n'))
+  .executeTakeFirstOrThrow();
+const seq = await db.selectFrom('rooms').select('seq').where('id', '=', roomId).executeTakeFirstOrThrow();
+await close();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+console.log(`bench:batch on ${label}: ${batches} batches per size, way and round; ${rounds - 1} rounds counted (medians of the rounds)`);
+console.log('drawings a batch | wall: locked transaction (b) | one statement (a) | a/b | CPU of this process: (b) | (a) | a/b');
+const cell = (ms: number, width: number) => `${ms.toFixed(3).padStart(width)} ms`;
+for (const size of SIZES) {
+  const [b, a] = [median(times.get(`${size}|locked`)!), median(times.get(`${size}|one statement`)!)];
+  const [cb, ca] = [median(cpuTimes.get(`${size}|locked`)!), median(cpuTimes.get(`${size}|one statement`)!)];
+  console.log(`${String(size).padStart(16)} | ${cell(b, 25)} | ${cell(a, 14)} | ${(a / b).toFixed(2)} | ${cell(cb, 21)} | ${cell(ca, 6)} | ${(ca / cb).toFixed(2)}`);
+}
+console.log(
+  `stored ${Number(count.n)} drawings, room seq ${seq.seq} (equal: nothing lost or doubled); load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -6,7 +6,7 @@ import { type DrawOp, drawInOneStatement, drawnFrame, isUniqueViolation, newDraw
 import { type EventLogRetention, EventLogWriter } from './event-log.js';
 import { frame, type OrderedEvent } from './protocol.js';
 import { DELETE_REFUSAL, mayDelete } from './rules.js';
-import type { BatchOutcome, BatchTally, RefusalCode, WriteOp, WriteResult } from './write-ops.js';
+import { type BatchOutcome, type BatchTally, type RefusalCode, refKey, type WriteOp, type WriteResult } from './write-ops.js';
 
 export interface BatchStoreOptions {
   maxRoomDrawings: number;
@@ -89,7 +89,7 @@ export class BatchStore {
     const none = sql`'[]'::json`;
     // Each (user, clientRef) pair is one probe of the unique index: the cost stays that of the batch,
     // however many drawings the room and its users already have.
-    const pairs = new Map(draws.map((d) => [`${d.userId}\u0000${d.clientRef}`, d]));
+    const pairs = new Map(draws.map((d) => [refKey(d.userId, d.clientRef), d]));
     const keys = sql.join([...pairs.values()].map((d) => sql`(${d.userId}, ${d.clientRef})`));
     const refs = draws.length
       ? sql`(select coalesce(json_agg(d), '[]'::json) from (values ${keys}) as k(user_id, client_ref)
@@ -118,7 +118,6 @@ export class BatchStore {
     const room = await this.lockRoom(trx, roomId, draws, deleteIds);
     if (!room) return ops.map(() => refused('room_not_found', 'This room no longer exists.'));
 
-    const refKey = (userId: string, ref: string) => `${userId}\u0000${ref}`;
     const byRef = new Map<string, Drawing>();
     const names = new Map(draws.map((d) => [d.userId, d.userName]));
     for (const row of room.refs) byRef.set(refKey(row.user_id, row.client_ref!), drawingFromRow(row, names.get(row.user_id) ?? ''));

@@ -5,7 +5,7 @@ import type { Drawing } from './drawing.js';
 import { drawingToRow } from './drawing-row.js';
 import type { EventLogWriter } from './event-log.js';
 import { frame, type AiPictureMessage, type OrderedEvent } from './protocol.js';
-import type { BatchOutcome, WriteOp, WriteResult } from './write-ops.js';
+import { type BatchOutcome, refKey, type WriteOp, type WriteResult } from './write-ops.js';
 
 export type DrawOp = Extract<WriteOp, { kind: 'draw' }>;
 
@@ -32,7 +32,7 @@ export function oneStatementRoom(ops: WriteOp[]): string | undefined {
   for (const op of ops) {
     if (op.kind !== 'draw' || op.roomId !== roomId) return undefined;
     if (op.clientRef === null) continue;
-    const key = `${op.userId}\u0000${op.clientRef}`;
+    const key = refKey(op.userId, op.clientRef);
     if (refs.has(key)) return undefined;
     refs.add(key);
   }

@@ -13,7 +13,9 @@
  */
 import { loadavg } from 'node:os';
 import { LoadRoom, type LoadResult } from './load.js';
+import type { LoopStats } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
+import type { Buckets } from './server-process.js';
 import type { TransactionCounts } from './transaction-counter.js';
 
 function option(name: string, fallback: number): number;
@@ -103,6 +105,44 @@ function row(label: string, r: LoadResult): string {
   return `${label.padEnd(22)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max, 1).padStart(8)} ${f(lost, 1).padStart(8)}`;
 }
 
+/** The worst of each figure over a server's measured bursts (p99 as the highest burst's), GC summed. */
+function worst(bursts: LoopStats[]): LoopStats | undefined {
+  if (bursts.length === 0) return undefined;
+  const max = (k: keyof LoopStats) => Math.max(...bursts.map((b) => b[k]));
+  const sum = (k: keyof LoopStats) => bursts.reduce((n, b) => n + b[k], 0);
+  return {
+    delayP50: max('delayP50'),
+    delayP99: max('delayP99'),
+    delayMax: max('delayMax'),
+    gcCount: sum('gcCount'),
+    gcTotalMs: sum('gcTotalMs'),
+    gcMaxMs: max('gcMaxMs'),
+    gcOver5ms: sum('gcOver5ms'),
+  };
+}
+
+function loopRow(label: string, bursts: LoopStats[]): string {
+  const w = worst(bursts);
+  if (!w) return `${label}: not measured`;
+  return (
+    `${label.padEnd(22)} event-loop delay p50 ${f(w.delayP50, 2)} / p99 ${f(w.delayP99, 2)} / max ${f(w.delayMax, 1)} ms; ` +
+    `GC ${w.gcCount} pauses, ${f(w.gcTotalMs, 0)} ms in all, longest ${f(w.gcMaxMs, 1)} ms, ${w.gcOver5ms} over 5 ms`
+  );
+}
+
+interface Histograms {
+  commit: Buckets;
+  deliver: Buckets;
+}
+
+/** Share of the window's observations within each bound: `after − before`, cumulative. */
+function shares(before: Buckets, after: Buckets): string {
+  const total = (after.at(-1)?.[1] ?? 0) - (before.at(-1)?.[1] ?? 0);
+  if (total <= 0) return 'none observed';
+  const cells = after.filter(([le]) => le >= 0.001 && le <= 0.05).map(([le, n]) => `≤${le * 1000} ms ${f((100 * (n - (before.find(([b]) => b === le)?.[1] ?? 0))) / total, 1)}%`);
+  return `${cells.join(', ')} (of ${total})`;
+}
+
 function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, db: { database: string; stored: number; tx: TransactionCounts } | undefined, note?: string): void {
   const receivers = config.members - config.senders;
   console.log(
@@ -167,17 +207,36 @@ async function main(): Promise<void> {
     for (const room of rooms) await room.burst(config.rate, WARMUP_SECONDS, DRAIN_MS, false);
     const storedBefore = inkwellRoom ? await inkwell!.call<number>({ cmd: 'storedDrawings', roomId: inkwellRoom.roomId }) : 0;
     const before = inkwellRoom ? await inkwell!.call<TransactionCounts>({ cmd: 'counts' }) : undefined;
+    const histogramsBefore = inkwellRoom ? await inkwell!.call<Histograms>({ cmd: 'histograms' }) : undefined;
     // The machine is shared: taking the two servers in turns, in short bursts, lets both see the
     // same background load instead of one getting a quiet ten seconds and the other a busy one.
+    const servers = new Map<LoadRoom, ServerChild>();
+    if (relayLoad && relay) servers.set(relayLoad, relay);
+    if (inkwellLoad && inkwell) servers.set(inkwellLoad, inkwell);
+    const measuredLoops = new Map<LoadRoom, { label: string; bursts: LoopStats[] }>();
+    for (const [room, server] of servers) measuredLoops.set(room, { label: server === relay ? '(b) relay' : '(a) Inkwell', bursts: [] });
     for (let slice = 0; slice < config.slices; slice++) {
       const order = slice % 2 === 0 ? rooms : [...rooms].reverse();
-      for (const room of order) await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
+      for (const room of order) {
+        const server = servers.get(room)!;
+        await server.call({ cmd: 'loop', reset: true });
+        await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
+        measuredLoops.get(room)!.bursts.push(await server.call<LoopStats>({ cmd: 'loop', reset: true }));
+      }
     }
     const after = inkwellRoom ? await inkwell!.call<TransactionCounts>({ cmd: 'counts' }) : undefined;
+    const histogramsAfter = inkwellRoom ? await inkwell!.call<Histograms>({ cmd: 'histograms' }) : undefined;
     const storedAfter = inkwellRoom ? await inkwell!.call<number>({ cmd: 'storedDrawings', roomId: inkwellRoom.roomId }) : 0;
 
     const db = inkwellRoom && before && after ? { database: inkwellRoom.database, stored: storedAfter - storedBefore, tx: diff(after, before) } : undefined;
     report(relayLoad?.result(), inkwellLoad?.result(), db, typeof prepared === 'string' ? prepared : undefined);
+    console.log('server processes during the measured bursts (worst burst; GC summed over the bursts):');
+    for (const { label, bursts } of measuredLoops.values()) console.log(loopRow(label, bursts));
+    if (histogramsBefore && histogramsAfter) {
+      console.log("Inkwell's own histograms over the measured bursts (its /metrics):");
+      console.log(`  receipt of a write → its event handed to every socket: ${shares(histogramsBefore.deliver, histogramsAfter.deliver)}`);
+      console.log(`  group-commit transaction, start → commit:            ${shares(histogramsBefore.commit, histogramsAfter.commit)}`);
+    }
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
   } finally {
     await stopAll();

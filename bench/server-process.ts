@@ -3,6 +3,7 @@
  * loop. `tsx bench/server-process.ts relay|inkwell`; talks to the parent over IPC (see draw.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { LoopMonitor } from './loop-monitor.js';
 import { installTransactionCounter, transactionCounts } from './transaction-counter.js';
 import { startRelay } from './ws-relay.js';
 
@@ -16,6 +17,10 @@ export type Command =
   | { id: number; cmd: 'memory' }
   /** Writes a V8 heap snapshot of the server to `path` (bench:idle --heap). */
   | { id: number; cmd: 'heapSnapshot'; path: string }
+  /** Event-loop delay and GC pauses since the last `loop` call with `reset` (which starts a new window). */
+  | { id: number; cmd: 'loop'; reset: boolean }
+  /** The server's own histograms (GET /metrics): commit duration and receipt → fan-out, cumulative bucket counts. */
+  | { id: number; cmd: 'histograms' }
   | { id: number; cmd: 'stop' };
 
 export type ChildMessage = { type: 'ready'; port: number; database?: string } | { type: 'reply'; id: number; result?: unknown; error?: string };
@@ -24,11 +29,23 @@ function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
+const loop = new LoopMonitor();
+
+/** Answers `loop`; true when the command was one. */
+function answerLoop(msg: Command): boolean {
+  if (msg.cmd !== 'loop') return false;
+  const result = loop.read();
+  if (msg.reset) loop.reset();
+  send({ type: 'reply', id: msg.id, result });
+  return true;
+}
+
 async function runRelay(): Promise<void> {
   const relay = await startRelay();
   process.on('disconnect', () => void relay.close().then(() => process.exit(0)));
   process.on('SIGINT', () => void relay.close().then(() => process.exit(0)));
   process.on('message', async (msg: Command) => {
+    if (answerLoop(msg)) return;
     if (msg.cmd === 'stop') {
       await relay.close();
       send({ type: 'reply', id: msg.id });
@@ -41,6 +58,15 @@ async function runRelay(): Promise<void> {
     send({ type: 'reply', id: msg.id, error: `the relay has no ${msg.cmd}` });
   });
   send({ type: 'ready', port: relay.port });
+}
+
+/** A Prometheus histogram's cumulative counts by upper bound in seconds (`+Inf` as 1e9: IPC's JSON has no Infinity). */
+export type Buckets = Array<[number, number]>;
+
+function buckets(metrics: string, name: string): Buckets {
+  const out: Buckets = [];
+  for (const m of metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) out.push([m[1] === '+Inf' ? 1e9 : Number(m[1]), Number(m[2])]);
+  return out;
 }
 
 /** `BENCH_ENV_<NAME>=value` sets Inkwell's <NAME> for the run (e.g. BENCH_ENV_WS_MAX_PAYLOAD=65536). */
@@ -88,6 +114,8 @@ async function runInkwell(): Promise<void> {
       WS_RATE_BURST: unlimited,
       WS_RATE_PER_SECOND: unlimited,
       ROOM_MAX_DRAWINGS: unlimited,
+      // Read by the benchmark through inject(), never over the network.
+      METRICS: 'true',
       ...passThrough(),
     },
   });
@@ -105,6 +133,7 @@ async function runInkwell(): Promise<void> {
   process.on('disconnect', () => void stop().then(() => process.exit(0)));
 
   process.on('message', async (msg: Command) => {
+    if (answerLoop(msg)) return;
     try {
       switch (msg.cmd) {
         case 'login': {
@@ -122,6 +151,14 @@ async function runInkwell(): Promise<void> {
           const bus = (app.whiteboard?.bus as { stats?: { published: number; scripts: number } } | undefined)?.stats;
           const redisCommands = bus ? bus.published + bus.scripts : 0;
           return send({ type: 'reply', id: msg.id, result: { ...transactionCounts(), writerTransactions: writer?.transactions ?? 0, redisCommands } });
+        }
+        case 'histograms': {
+          const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+          return send({
+            type: 'reply',
+            id: msg.id,
+            result: { commit: buckets(text, 'inkwell_commit_duration_seconds'), deliver: buckets(text, 'inkwell_send_to_deliver_seconds') },
+          });
         }
         case 'storedDrawings': {
           const row = await app.db
@@ -141,6 +178,13 @@ async function runInkwell(): Promise<void> {
           return send({ type: 'reply', id: msg.id, result: writeHeapSnapshot(msg.path) });
         }
         case 'stop':
+          if (process.env.BENCH_DUMP_METRICS)
+            console.error(
+              (await app.inject('/metrics')).body
+                .split('\n')
+                .filter((l) => /commit_duration|deliver|batch_size/.test(l) && !l.startsWith('#'))
+                .join('\n'),
+            );
           await stop();
           send({ type: 'reply', id: msg.id });
           return process.exit(0);

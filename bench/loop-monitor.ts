@@ -1,0 +1,51 @@
+import { type IntervalHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+
+/** What delayed a server's event loop during a measured burst: its delay and the garbage collector's pauses. */
+export interface LoopStats {
+  /** Event-loop delay percentiles and maximum, ms (sampled every 1 ms by perf_hooks). */
+  delayP50: number;
+  delayP99: number;
+  delayMax: number;
+  /** Garbage-collection pauses: how many, their total, the longest, and how many took over 5 ms. */
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  gcOver5ms: number;
+}
+
+/** Watches this process's event loop and garbage collector between `reset()` and `read()`. */
+export class LoopMonitor {
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 });
+  private gc = { count: 0, total: 0, max: 0, over5: 0 };
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      this.gc.count++;
+      this.gc.total += entry.duration;
+      this.gc.max = Math.max(this.gc.max, entry.duration);
+      if (entry.duration > 5) this.gc.over5++;
+    }
+  });
+
+  constructor() {
+    this.delay.enable();
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  reset(): void {
+    this.delay.reset();
+    this.gc = { count: 0, total: 0, max: 0, over5: 0 };
+  }
+
+  read(): LoopStats {
+    const ms = (ns: number) => ns / 1e6;
+    return {
+      delayP50: ms(this.delay.percentile(50)),
+      delayP99: ms(this.delay.percentile(99)),
+      delayMax: ms(this.delay.max),
+      gcCount: this.gc.count,
+      gcTotalMs: this.gc.total,
+      gcMaxMs: this.gc.max,
+      gcOver5ms: this.gc.over5,
+    };
+  }
+}

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { LoadRoom, type LoadResult } from './load.js';
+import { LoadRoom, type LoadResult, sendPattern } from './load.js';
 import { ServerChild } from './server-child.js';
 
 function option(name: string, fallback: number): number {
@@ -83,7 +83,7 @@ function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, lo
   console.log(`\nload average before / after measuring (the machine is shared): ${loadBefore} / ${load()}`);
   console.log(
     `cluster benchmark: ${config.senders} senders and ${config.receivers} receivers in one room, ${config.rate} drawings/s in all, ` +
-      `${config.points} points each, ${config.seconds} s measured per set-up in ${config.slices} alternating bursts; PostgreSQL, latency = receipt − send at every receiver`,
+      `${config.points} points each, ${config.seconds} s measured per set-up in ${config.slices} alternating bursts; PostgreSQL, latency = receipt − send at every receiver; ${sendPattern}`,
   );
   const head = `${''.padEnd(34)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`;
   console.log(head);

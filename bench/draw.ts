@@ -12,7 +12,7 @@
  * BENCH_PROFILE=<dir> also writes a CPU profile of each server process into that directory.
  */
 import { loadavg } from 'node:os';
-import { LoadRoom, type LoadResult } from './load.js';
+import { LoadRoom, type LoadResult, sendPattern } from './load.js';
 import type { LoopStats } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
 import type { Buckets } from './server-process.js';
@@ -153,7 +153,7 @@ function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, 
   console.log(
     `draw benchmark: ${config.senders} senders, ${config.members} members (${receivers} receivers), ` +
       `${config.rate} drawings/s, ${config.points} points each, ${config.seconds} s measured per server in ${config.slices} alternating bursts ` +
-      `after a ${WARMUP_SECONDS} s warm-up; latency = receipt − send at every receiver`,
+      `after a ${WARMUP_SECONDS} s warm-up; latency = receipt − send at every receiver; ${sendPattern}`,
   );
   console.log(`${''.padEnd(22)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`);
   if (relay) console.log(row('(b) bare ws relay', relay));

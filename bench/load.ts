@@ -70,6 +70,50 @@ function percentile(sorted: Float64Array, p: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * When the senders' drawings are due (`--arrivals=`, or BENCH_ARRIVALS):
+ * - `poisson` (the default): each sender draws at random moments, independently of the others, at
+ *   its share of the rate (random gaps, from a fixed seed so every run and server gets the same
+ *   schedule): the arrivals of independent people.
+ * - `even`: the drawings evenly spaced in time, the senders taking them in turn.
+ * - `lockstep`: every sender's n-th drawing due at the same instant, so the server gets one drawing
+ *   per sender at once (the only shape before 5 December 2026).
+ */
+export type Arrivals = 'poisson' | 'even' | 'lockstep';
+export const ARRIVALS: Arrivals = (() => {
+  const raw = process.argv.find((a) => a.startsWith('--arrivals='))?.split('=')[1] ?? process.env.BENCH_ARRIVALS ?? 'poisson';
+  if (raw !== 'poisson' && raw !== 'even' && raw !== 'lockstep') throw new Error(`--arrivals must be poisson, even or lockstep (got "${raw}")`);
+  return raw;
+})();
+export const sendPattern = {
+  poisson: 'arrivals: each sender at random moments (Poisson), independently',
+  even: 'arrivals: evenly spaced, senders in turn',
+  lockstep: 'arrivals: senders in lockstep (one drawing per sender due at once)',
+}[ARRIVALS];
+
+/** A small seeded generator (mulberry32): the same random schedule in every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Seconds from the start of a burst at which each of a sender's `count` drawings is due. */
+function schedule(sender: number, senders: number, senderRate: number, count: number, burst: number): number[] {
+  if (ARRIVALS === 'lockstep') return Array.from({ length: count }, (_, j) => j / senderRate);
+  if (ARRIVALS === 'even') return Array.from({ length: count }, (_, j) => (j + sender / senders) / senderRate);
+  // A Poisson process with `count` arrivals in the burst's time is that many uniform moments, sorted:
+  // random gaps, and still exactly the asked rate over the burst.
+  const random = seeded(burst * 7919 + sender + 1);
+  const seconds = count / senderRate;
+  return Array.from({ length: count }, () => random() * seconds).sort((a, b) => a - b);
+}
+
+/**
  * The load generator's side of one room. Latency is receipt − send for every drawing at every
  * receiver: a drawing's first point is (sender, n), which finds its send time again, whatever
  * the server adds or leaves out of the frame. The clientRef carries the send time too.
@@ -87,6 +131,8 @@ export class LoadRoom {
   private lastReceipt = 0;
   private outOfOrder = 0;
   private closing = false;
+  /** Bursts so far: each has a schedule of its own (the same in every run). */
+  private bursts = 0;
   private readonly errors: Record<string, number> = {};
   private readonly closes: Record<string, number> = {};
 
@@ -159,8 +205,8 @@ export class LoadRoom {
   }
 
   /**
-   * Senders draw at `rate` per second in all for `seconds`, each sending what is due every few
-   * milliseconds (a late tick catches up); then waits up to drainMs for every receiver to have
+   * Senders draw at `rate` per second in all for `seconds`, each sending what is due (see ARRIVALS)
+   * every few milliseconds (a late tick catches up); then waits up to drainMs for every receiver to have
    * everything. Measured bursts count towards the result; the others only warm up.
    */
   async burst(rate: number, seconds: number, drainMs: number, measured: boolean): Promise<void> {
@@ -169,15 +215,17 @@ export class LoadRoom {
     const senderRate = rate / this.opts.senders;
     const start = performance.now();
     const base = this.sentAt.map((s) => s.length);
+    const burst = this.bursts++;
+    const due = Array.from({ length: this.opts.senders }, (_, s) => schedule(s, this.opts.senders, senderRate, perSender, burst));
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const elapsed = (performance.now() - start) / 1000;
         let done = true;
         for (let s = 0; s < this.opts.senders; s++) {
-          const due = Math.min(perSender, Math.floor(elapsed * senderRate) + 1);
           const times = this.sentAt[s]!;
-          while (times.length - base[s]! < due) this.send(s, times.length);
-          if (due < perSender) done = false;
+          const at = due[s]!;
+          while (times.length - base[s]! < perSender && at[times.length - base[s]!]! <= elapsed) this.send(s, times.length);
+          if (times.length - base[s]! < perSender) done = false;
         }
         if (done) {
           clearInterval(timer);

@@ -4,7 +4,8 @@
  * transaction (begin, lock and reads, write, commit: BatchStore.apply in a transaction), which is
  * the baseline, in alternating rounds in one process. On the embedded PGlite in this process's
  * thread (its engine's own time), or on PostgreSQL with BENCH_DATABASE_URL (a schema of its own,
- * dropped afterwards). Options: --rounds=4, --batches=300 per size and round.
+ * dropped afterwards). Options: --rounds=4, --batches=300 per size and round. Also prints each
+ * batch's p50/p99/max beside the database's bare commit (a one-row update), the tail's baseline.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -66,14 +67,24 @@ const ways = {
   'one statement': (o: WriteOp[]) => runner.run(o, new Date()),
 };
 const times = new Map<string, number[]>();
+// Every counted batch's own wall time, for the tail: the mean hides what a drawing waits at p99.
+const each = new Map<string, number[]>();
+const timed = async (key: string, counted: boolean, run: () => Promise<unknown>) => {
+  const t = performance.now();
+  await run();
+  if (counted) (each.get(key) ?? each.set(key, []).get(key)!).push(performance.now() - t);
+};
+// The baseline for the tail: the database's own commit, a one-row update of the room that changes nothing.
+const bareCommit = () => sql`update rooms set seq = seq where id = ${roomId}`.execute(db);
 // This process's CPU time: on PGlite that is the engine's own work, which other load on the machine does not lengthen.
 const cpuTimes = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
+  for (let i = 0; i < batches; i++) await timed('bare commit', round > 0, bareCommit);
   for (const size of SIZES) {
     for (const [way, run] of Object.entries(ways)) {
       const started = performance.now();
       const cpu = process.cpuUsage();
-      for (let i = 0; i < batches; i++) await run(ops(size));
+      for (let i = 0; i < batches; i++) await timed(`${size}|${way}`, round > 0, () => run(ops(size)));
       const used = process.cpuUsage(cpu);
       const key = `${size}|${way}`;
       // The first round warms the engine and the plans up: not counted.
@@ -99,6 +110,16 @@ for (const size of SIZES) {
   const [b, a] = [median(times.get(`${size}|locked`)!), median(times.get(`${size}|one statement`)!)];
   const [cb, ca] = [median(cpuTimes.get(`${size}|locked`)!), median(cpuTimes.get(`${size}|one statement`)!)];
   console.log(`${String(size).padStart(16)} | ${cell(b, 25)} | ${cell(a, 14)} | ${(a / b).toFixed(2)} | ${cell(cb, 21)} | ${cell(ca, 6)} | ${(ca / cb).toFixed(2)}`);
+}
+const tail = (key: string) => {
+  const d = [...each.get(key)!].sort((x, y) => x - y);
+  const at = (p: number) => d[Math.min(d.length - 1, Math.floor(p * d.length))]!.toFixed(2);
+  return `p50 ${at(0.5)} / p99 ${at(0.99)} / p99.9 ${at(0.999)} / max ${d.at(-1)!.toFixed(1)} ms`;
+};
+console.log('each batch alone, one after another (what a drawing waits for, in the worst case two of them):');
+console.log(`  bare commit (a one-row update, the database's own cost): ${tail('bare commit')}`);
+for (const size of SIZES) {
+  console.log(`  ${String(size).padStart(2)} drawings: locked ${tail(`${size}|locked`)}; one statement ${tail(`${size}|one statement`)}`);
 }
 console.log(
   `stored ${Number(count.n)} drawings, room seq ${seq.seq} (equal: nothing lost or doubled); load average ${loadavg()

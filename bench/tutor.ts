@@ -15,10 +15,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Writable } from 'node:stream';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import WebSocket from 'ws';
+import { LoopMonitor } from './loop-monitor.js';
 
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -73,14 +74,18 @@ async function runServer(baseURL: string): Promise<void> {
     const user = await app.accounts.findOrCreate(`bench${i}@example.com`);
     tokens.push((await app.tokens.issue(user)).access);
   }
-  // How long Inkwell's event loop was blocked (PGlite runs queries on this thread): explains the tail.
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
+  // How long Inkwell's event loop was blocked, and by how much garbage collection: explains the tail.
+  const loop = new LoopMonitor();
   process.on('message', (msg: { cmd?: string }) => {
     if (msg.cmd !== 'loop') return;
-    const q = (p: number) => (loop.percentile(p) / 1e6).toFixed(1);
-    process.send!({ type: 'loop', text: `p50 ${q(50)} ms, p99 ${q(99)} ms, max ${(loop.max / 1e6).toFixed(1)} ms` });
+    const l = loop.read();
     loop.reset();
+    process.send!({
+      type: 'loop',
+      text:
+        `p50 ${l.delayP50.toFixed(1)} ms, p99 ${l.delayP99.toFixed(1)} ms, max ${l.delayMax.toFixed(1)} ms; ` +
+        `GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms in all, longest ${l.gcMaxMs.toFixed(1)} ms, ${l.gcOver5ms} over 5 ms`,
+    });
   });
   process.on('disconnect', () => void app.close().then(() => process.exit(0)));
   const address = app.server.address();

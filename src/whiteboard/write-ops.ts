@@ -16,10 +16,10 @@ export type WriteOp =
   | { kind: 'delete'; roomId: string; userId: string; role: Role; drawingId: string }
   | { kind: 'clear'; roomId: string; userId: string };
 
-/** Socket error codes; there is no `drawing_not_found`: an unknown drawing id is an `invalid_message`. */
 /** One sender's clientRef, as a map key: a clientRef is unique per user and room, not across users. */
 export const refKey = (userId: string, clientRef: string | null) => `${userId}\u0000${clientRef}`;
 
+/** Socket error codes; there is no `drawing_not_found`: an unknown drawing id is an `invalid_message`. */
 export type RefusalCode = 'room_full' | 'forbidden' | 'invalid_message' | 'room_not_found';
 
 /** Each stored event comes back with the frame that was logged with it, which is what the room broadcasts. */

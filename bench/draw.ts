@@ -13,7 +13,7 @@
  */
 import { loadavg } from 'node:os';
 import { LoadRoom, type LoadResult, sendPattern } from './load.js';
-import type { LoopStats } from './loop-monitor.js';
+import { describeLoop, type LoopStats } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
 import type { Buckets } from './server-process.js';
 import type { TransactionCounts } from './transaction-counter.js';
@@ -124,10 +124,7 @@ function worst(bursts: LoopStats[]): LoopStats | undefined {
 function loopRow(label: string, bursts: LoopStats[]): string {
   const w = worst(bursts);
   if (!w) return `${label}: not measured`;
-  return (
-    `${label.padEnd(22)} event-loop delay p50 ${f(w.delayP50, 2)} / p99 ${f(w.delayP99, 2)} / max ${f(w.delayMax, 1)} ms; ` +
-    `GC ${w.gcCount} pauses, ${f(w.gcTotalMs, 0)} ms in all, longest ${f(w.gcMaxMs, 1)} ms, ${w.gcOver5ms} over 5 ms`
-  );
+  return `${label.padEnd(22)} ${describeLoop(w)}`;
 }
 
 interface Histograms {

@@ -13,6 +13,14 @@ export interface LoopStats {
   gcOver5ms: number;
 }
 
+/** One line for a report: the delay's percentiles and the GC pauses. */
+export function describeLoop(l: LoopStats): string {
+  return (
+    `event-loop delay p50 ${l.delayP50.toFixed(2)} / p99 ${l.delayP99.toFixed(2)} / max ${l.delayMax.toFixed(1)} ms; ` +
+    `GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms in all, longest ${l.gcMaxMs.toFixed(1)} ms, ${l.gcOver5ms} over 5 ms`
+  );
+}
+
 /** Watches this process's event loop and garbage collector between `reset()` and `read()`. */
 export class LoopMonitor {
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 });

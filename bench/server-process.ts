@@ -114,7 +114,7 @@ async function runInkwell(): Promise<void> {
       WS_RATE_BURST: unlimited,
       WS_RATE_PER_SECOND: unlimited,
       ROOM_MAX_DRAWINGS: unlimited,
-      // Read by the benchmark through inject(), never over the network.
+      // For the benchmark's `histograms` command, which reads GET /metrics through inject(); the server listens on loopback only.
       METRICS: 'true',
       ...passThrough(),
     },

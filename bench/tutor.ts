@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import WebSocket from 'ws';
-import { LoopMonitor } from './loop-monitor.js';
+import { describeLoop, LoopMonitor } from './loop-monitor.js';
 
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -78,14 +78,9 @@ async function runServer(baseURL: string): Promise<void> {
   const loop = new LoopMonitor();
   process.on('message', (msg: { cmd?: string }) => {
     if (msg.cmd !== 'loop') return;
-    const l = loop.read();
+    const text = describeLoop(loop.read());
     loop.reset();
-    process.send!({
-      type: 'loop',
-      text:
-        `p50 ${l.delayP50.toFixed(1)} ms, p99 ${l.delayP99.toFixed(1)} ms, max ${l.delayMax.toFixed(1)} ms; ` +
-        `GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms in all, longest ${l.gcMaxMs.toFixed(1)} ms, ${l.gcOver5ms} over 5 ms`,
-    });
+    process.send!({ type: 'loop', text });
   });
   process.on('disconnect', () => void app.close().then(() => process.exit(0)));
   const address = app.server.address();
@@ -313,7 +308,7 @@ async function main(): Promise<void> {
     `\nthroughput: ${(inkwellTurns / (inkwellMs / 1000)).toFixed(0)} text turns/s sustained by one instance (${inkwellTurns} turns in ${(inkwellMs / 1000).toFixed(1)} s, ${CONVERSATIONS} conversations asking back to back, each turn stored)`,
   );
   console.log(`target: ≤ 10 ms added at p99 for the first delta → ${addedP99 <= 10 ? 'met' : 'NOT met'}`);
-  console.log(`Inkwell event-loop delay: during the latency rounds ${loopDuringRounds}; during the throughput run ${await loopDelay()}`);
+  console.log(`Inkwell during the latency rounds: ${loopDuringRounds}; during the throughput run: ${await loopDelay()}`);
   if (inkwell.errors > 0) console.log(`warning: ${inkwell.errors} error frames during the run`);
   console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 

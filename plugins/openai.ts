@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import OpenAI from 'openai';
 import type { ProviderDeadline } from '../src/provider-call.js';
+import { providerFetch } from '../src/provider-fetch.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,7 +12,7 @@ declare module 'fastify' {
   }
 }
 
-/** One OpenAI SDK client for the process, with a bounded timeout; retries are callProvider's. */
+/** One OpenAI SDK client for the process, with a bounded timeout and its own transport (src/provider-fetch.ts); retries are callProvider's. */
 export default fp(
   async (app) => {
     const { apiKey, baseUrl, timeoutMs, maxRetries } = app.settings.ai;
@@ -21,8 +22,11 @@ export default fp(
       app.log.info('OPENAI_API_KEY is not set: AI images use placeholders and the tutor is unavailable');
       return;
     }
+    const transport = providerFetch();
+    app.addHook('onClose', async () => transport.close());
     const client = new OpenAI({
       apiKey,
+      fetch: transport.fetch,
       ...(baseUrl ? { baseURL: baseUrl } : {}),
       timeout: timeoutMs,
       // Retries happen in callProvider, under one deadline per call.

@@ -94,9 +94,8 @@ export async function drawInOneStatement(
       from claim, json_to_recordset(${JSON.stringify(frames)}::json) as f(ord int, parts text[])
     ), pruned as (
       delete from room_events e using claim
-      where e.room_id = ${roomId} and claim.base + ${n} > ${retention.events}
-        and (claim.base + ${n}) / ${pruneEvery} <> claim.base / ${pruneEvery}
-        and e.seq <= claim.base + ${n} - ${retention.events} and e.created_at < ${new Date(now.getTime() - retention.ageMs)}
+      where claim.base + ${n} > ${retention.events} and (claim.base + ${n}) / ${pruneEvery} <> claim.base / ${pruneEvery}
+        and ${limits.log.prunable(roomId, sql<number>`claim.base + ${n} - ${retention.events}`, now)}
     )
     select base from claim`.execute(db);
   const base = claimed[0]?.base;

@@ -82,17 +82,23 @@ export class EventLogWriter {
       return { steps, pruned: false };
     }
     const seq = frames.length ? frames[frames.length - 1]!.seq : fromSeq;
-    const { events: keep, ageMs } = this.retention;
     if (!this.prunes(fromSeq, seq)) return { steps, pruned: false };
-    // Older than both limits: beyond the last `keep` events and past the age.
-    const before = new Date(now.getTime() - ageMs);
-    steps.push(
-      sql`${trx
-        .deleteFrom('room_events')
-        .where('room_id', '=', roomId)
-        .where('seq', '<=', seq - keep)
-        .where('created_at', '<', before)}`,
-    );
+    steps.push(sql`delete from room_events e where ${this.prunable(roomId, sql<number>`${seq - this.retention.events}::int`, now)}`);
     return { steps, pruned: true };
+  }
+
+  /**
+   * The rows of a room's log (`room_events e`) a prune removes: those at or below `upto` (the
+   * room's seq less the events it keeps) that come before the room's first event younger than the
+   * age. What is older than both limits goes, always from the oldest end: an event that is young
+   * (another instance's clock ahead of ours) stops the prune there instead of leaving a hole
+   * behind it. The first young event is found once per statement, walking the log from its oldest
+   * row: a prune reads the rows it deletes and one more, not every event the room still keeps.
+   * `upto` is an SQL expression: the one-statement write knows the room's seq only in the database.
+   */
+  prunable(roomId: string, upto: RawBuilder<number>, now: Date): RawBuilder<boolean> {
+    const before = new Date(now.getTime() - this.retention.ageMs);
+    const firstYoung = sql`(select y.seq from room_events y where y.room_id = ${roomId} and y.created_at >= ${before} order by y.seq limit 1)`;
+    return sql<boolean>`e.room_id = ${roomId} and e.seq <= ${upto} and e.seq < coalesce(${firstYoung}, ${upto} + 1)`;
   }
 }

@@ -97,6 +97,46 @@ t.test('the log keeps the last ROOM_EVENT_LOG_EVENTS or ROOM_EVENT_LOG_AGE of ev
   await a.sock.close();
 });
 
+t.test('pruning removes the oldest events only: one younger than the age stops it, so the log never has a hole', async (t) => {
+  // Two instances' clocks can disagree: an event logged by one that runs ahead is younger than
+  // events logged after it. Pruning stops at it rather than removing what comes after it.
+  const clock = new ManualClock();
+  const server = await startServer(t, { clock, env: { ROOM_EVENT_LOG_EVENTS: 5, ROOM_EVENT_LOG_AGE: '1h' } });
+  const admin = await newUser(server, 'prunehole');
+  const roomId = await createRoom(server, admin);
+  const a = await joined(server, admin, roomId);
+  const draw = async (ref: string) => {
+    a.sock.send(line(roomId, { clientRef: ref }));
+    return (await a.sock.next((m) => m.type === 'draw' && m.clientRef === ref)).drawing as { id: string; seq: number };
+  };
+  const { eventLog } = server.app.whiteboard;
+  const held = async () => (await server.app.db.selectFrom('room_events').select('seq').where('room_id', '=', roomId).orderBy('seq').execute()).map((r) => r.seq);
+
+  for (let i = 1; i <= 3; i++) await draw(`d${i}`);
+  clock.advance(3 * 3600_000);
+  t.equal((await draw('ahead')).seq, 4, 'logged three hours ahead of the others');
+  clock.advance(-3 * 3600_000);
+  for (let i = 5; i <= 12; i++) await draw(`d${i}`);
+
+  // Now 2.5 h on: every event but seq 4 is older than the hour, and 13 - 5 = 8 are beyond the count.
+  clock.advance(2.5 * 3600_000);
+  t.equal((await draw('d13')).seq, 13);
+  t.same(await held(), [4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 'the three before the young event are gone, nothing after it');
+  t.same(
+    (await eventLog.between(roomId, 3, 13))?.map((f) => f.seq),
+    [4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    'a resume from seq 3 is still served whole',
+  );
+
+  // Two hours later everything logged so far is past the age: a delete (the locked way) prunes to the last five.
+  clock.advance(2 * 3600_000);
+  const victim = (await eventLog.between(roomId, 12, 13))![0] as { drawing: { id: string } };
+  a.sock.send({ type: 'delete_drawing', roomId, drawingId: victim.drawing.id });
+  t.equal((await a.sock.next('delete_drawing')).seq, 14);
+  t.same(await held(), [10, 11, 12, 13, 14], 'the last five stay');
+  await a.sock.close();
+});
+
 t.test('logging adds no transaction and no statement to a write', async (t) => {
   const server = await startServer(t);
   const admin = await newUser(server, 'txlog');

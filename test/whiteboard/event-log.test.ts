@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { installTransactionCounter, transactionCounts } from '../../bench/transaction-counter.js';
 import { ManualClock } from '../helpers/clock.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
@@ -63,16 +63,22 @@ t.test('the log holds every broadcast frame exactly as a receiver got it, and su
   t.same(await again.app.whiteboard.eventLog.between(roomId, clear.seq - 1, after.seq), [clear, after], 'read back after a restart');
 });
 
-t.test('the log keeps the last ROOM_EVENT_LOG_EVENTS or ROOM_EVENT_LOG_AGE of events, and prunes what is older than both', async (t) => {
+/** A room whose log keeps 5 events or an hour of them, on a server whose clock the test moves; `draw` answers the drawing's seq. */
+async function pruningRoom(t: Test, name: string) {
   const clock = new ManualClock();
   const server = await startServer(t, { clock, env: { ROOM_EVENT_LOG_EVENTS: 5, ROOM_EVENT_LOG_AGE: '1h' } });
-  const admin = await newUser(server, 'prune');
+  const admin = await newUser(server, name);
   const roomId = await createRoom(server, admin);
   const a = await joined(server, admin, roomId);
   const draw = async (ref: string) => {
     a.sock.send(line(roomId, { clientRef: ref }));
     return (await a.sock.next((m) => m.type === 'draw' && m.clientRef === ref)).seq as number;
   };
+  return { clock, server, roomId, a, draw };
+}
+
+t.test('the log keeps the last ROOM_EVENT_LOG_EVENTS or ROOM_EVENT_LOG_AGE of events, and prunes what is older than both', async (t) => {
+  const { clock, server, roomId, a, draw } = await pruningRoom(t, 'prune');
   for (let i = 1; i <= 12; i++) await draw(`d${i}`);
   const { eventLog, writer } = server.app.whiteboard;
   t.equal((await eventLog.between(roomId, 0, 12))?.length, 12, 'past the count but younger than the age: all kept');
@@ -100,27 +106,19 @@ t.test('the log keeps the last ROOM_EVENT_LOG_EVENTS or ROOM_EVENT_LOG_AGE of ev
 t.test('pruning removes the oldest events only: one younger than the age stops it, so the log never has a hole', async (t) => {
   // Two instances' clocks can disagree: an event logged by one that runs ahead is younger than
   // events logged after it. Pruning stops at it rather than removing what comes after it.
-  const clock = new ManualClock();
-  const server = await startServer(t, { clock, env: { ROOM_EVENT_LOG_EVENTS: 5, ROOM_EVENT_LOG_AGE: '1h' } });
-  const admin = await newUser(server, 'prunehole');
-  const roomId = await createRoom(server, admin);
-  const a = await joined(server, admin, roomId);
-  const draw = async (ref: string) => {
-    a.sock.send(line(roomId, { clientRef: ref }));
-    return (await a.sock.next((m) => m.type === 'draw' && m.clientRef === ref)).drawing as { id: string; seq: number };
-  };
+  const { clock, server, roomId, a, draw } = await pruningRoom(t, 'prunehole');
   const { eventLog } = server.app.whiteboard;
   const held = async () => (await server.app.db.selectFrom('room_events').select('seq').where('room_id', '=', roomId).orderBy('seq').execute()).map((r) => r.seq);
 
   for (let i = 1; i <= 3; i++) await draw(`d${i}`);
   clock.advance(3 * 3600_000);
-  t.equal((await draw('ahead')).seq, 4, 'logged three hours ahead of the others');
+  t.equal(await draw('ahead'), 4, 'logged three hours ahead of the others');
   clock.advance(-3 * 3600_000);
   for (let i = 5; i <= 12; i++) await draw(`d${i}`);
 
   // Now 2.5 h on: every event but seq 4 is older than the hour, and 13 - 5 = 8 are beyond the count.
   clock.advance(2.5 * 3600_000);
-  t.equal((await draw('d13')).seq, 13);
+  t.equal(await draw('d13'), 13);
   t.same(await held(), [4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 'the three before the young event are gone, nothing after it');
   t.same(
     (await eventLog.between(roomId, 3, 13))?.map((f) => f.seq),

@@ -9,11 +9,11 @@ import type { BatchOutcome, WriteOp } from '../whiteboard/write-ops.js';
 import type { Kysely } from 'kysely';
 import type { BatchStoreOptions } from '../whiteboard/batch-store.js';
 import type { Database } from './types.js';
-import type { PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
+import type { PGliteWorkerData, WorkerReply, WorkerRequest } from './pglite-thread.js';
 import { PG_VERSION, readTemplate, unpackTemplate } from './pglite-template.js';
 
 const port = parentPort!;
-const options = workerData as PGliteThreadOptions;
+const options = workerData as PGliteWorkerData;
 
 /** An error as plain data (structured clone drops an Error's own fields such as code). */
 function plain(err: unknown): Record<string, unknown> & { message: string } {
@@ -75,6 +75,7 @@ function open(loadDataDir?: Blob): Promise<PGlite> {
     // Counts come back as int8; they are small enough for a JS number.
     parsers: { [types.INT8]: (v: string) => Number(v) },
     startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
+    ...(options.engine ? { pgliteWasmModule: options.engine } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
   });
 }

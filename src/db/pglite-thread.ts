@@ -21,6 +21,11 @@ export interface PGliteOpening {
   warning?: string;
 }
 
+/** The first message a worker gets: the engine compiled once for the process (see compiledEngine), or none. */
+export interface EngineMessage {
+  engine: WebAssembly.Module | undefined;
+}
+
 export type WorkerRequest =
   | { id: number; op: 'query'; sql: string; params: unknown[] }
   /** The drawing writer's batch store, set up once (no reply). */
@@ -36,11 +41,6 @@ export type WorkerReply =
   | ({ ready: true } & PGliteOpening)
   | { ready: false; error: Record<string, unknown> & { message: string } };
 
-/** What the worker gets: its options and the engine compiled once for the process (see compiledEngine). */
-export interface PGliteWorkerData extends PGliteThreadOptions {
-  engine?: WebAssembly.Module;
-}
-
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The worker's module next to this one, .ts under tsx and tests, .js once built. */
@@ -55,8 +55,9 @@ let engine: Promise<WebAssembly.Module | undefined> | undefined;
  * a process that opens and closes databases again and again (a test suite) churns tens of MB of
  * machine code, and V8 has been seen to abort the whole process on that churn (its JIT page
  * registry, "Check failed: jit_page.has_value()" on Node 24). Held here, the code is made once and
- * never freed, and a thread starts without compiling. When the file cannot be read or compiled,
- * the thread loads the engine itself as PGlite does by default.
+ * never freed. A new thread loads its modules while the engine compiles (the first time) and gets
+ * it as its first message. When the file cannot be read or compiled, the thread loads the engine
+ * itself as PGlite does by default.
  */
 function compiledEngine(): Promise<WebAssembly.Module | undefined> {
   engine ??= readFile(new URL('./pglite.wasm', import.meta.resolve('@electric-sql/pglite')))
@@ -66,9 +67,8 @@ function compiledEngine(): Promise<WebAssembly.Module | undefined> {
 }
 
 /** From TypeScript sources (dev, tests, benchmarks) the worker registers the tsx loader first: a worker does not inherit it. */
-function startWorker(options: PGliteThreadOptions, engine: WebAssembly.Module | undefined): Worker {
-  const workerData: PGliteWorkerData = { ...options, ...(engine ? { engine } : {}) };
-  const init = { workerData, transferList: options.template ? [options.template] : [] };
+function startWorker(options: PGliteThreadOptions): Worker {
+  const init = { workerData: options, transferList: options.template ? [options.template] : [] };
   if (ext !== '.ts') return new Worker(workerUrl, init);
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
   return new Worker(boot, { ...init, eval: true });
@@ -137,7 +137,8 @@ export class PGliteThread {
   }
 
   private static async open(options: PGliteThreadOptions): Promise<PGliteThread> {
-    const worker = startWorker(options, await compiledEngine());
+    const worker = startWorker(options);
+    void compiledEngine().then((engine) => worker.postMessage({ engine } satisfies EngineMessage));
     const opening = await new Promise<PGliteOpening>((resolve, reject) => {
       const onExit = (code: number) => reject(new Error(`the embedded database thread exited (code ${code}) while starting`));
       worker.once('exit', onExit);

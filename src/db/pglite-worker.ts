@@ -9,11 +9,11 @@ import type { BatchOutcome, WriteOp } from '../whiteboard/write-ops.js';
 import type { Kysely } from 'kysely';
 import type { BatchStoreOptions } from '../whiteboard/batch-store.js';
 import type { Database } from './types.js';
-import type { PGliteWorkerData, WorkerReply, WorkerRequest } from './pglite-thread.js';
+import type { EngineMessage, PGliteThreadOptions, WorkerReply, WorkerRequest } from './pglite-thread.js';
 import { PG_VERSION, readTemplate, unpackTemplate } from './pglite-template.js';
 
 const port = parentPort!;
-const options = workerData as PGliteWorkerData;
+const options = workerData as PGliteThreadOptions;
 
 /** An error as plain data (structured clone drops an Error's own fields such as code). */
 function plain(err: unknown): Record<string, unknown> & { message: string } {
@@ -75,7 +75,7 @@ function open(loadDataDir?: Blob): Promise<PGlite> {
     // Counts come back as int8; they are small enough for a JS number.
     parsers: { [types.INT8]: (v: string) => Number(v) },
     startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
-    ...(options.engine ? { pgliteWasmModule: options.engine } : {}),
+    ...(engine ? { pgliteWasmModule: engine } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
   });
 }
@@ -112,6 +112,11 @@ async function openDatabase(): Promise<{ db: PGlite; created?: 'template' | 'ini
 function passedOver(why: string): string {
   return `the embedded database's build template was not used: ${why}; created the database with initdb instead`;
 }
+
+/** The engine the process compiled once, the first message from the thread that started this one. */
+const engine = await new Promise<WebAssembly.Module | undefined>((resolve) => {
+  port.once('message', (message: EngineMessage) => resolve(message.engine));
+});
 
 try {
   const { db, created, warning } = await openDatabase();

@@ -1,6 +1,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { AuthClient, backoffDelay, TutorClient, WhiteboardClient, type SocketFactory } from '../../client/index.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { request, login, codeFromLog } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startTutor } from '../tutor/tutor-helpers.js';
@@ -125,6 +126,42 @@ t.test('WhiteboardClient: draws, reconnects, catches up, retries a draw exactly 
   t.same([...a.room(room.roomId)!.drawings.keys()].sort(), stored.map((d) => d.id).sort(), "a's canvas equals the stored board after catching up");
   t.equal(a.room(room.roomId)!.seq, Math.max(...stored.map((d) => d.seq)), 'a is at the latest seq');
   t.ok(stored.some((d) => d.id === retried.id));
+});
+
+t.test('WhiteboardClient: a connection that goes silent is dropped by its ping and comes back', async (t) => {
+  const server = await startServer(t);
+  const ann = await login(server, 'ann@example.com');
+  const room = (await request(server, 'POST', '/api/v1/rooms/', { token: ann.access, body: {} })).body;
+  // Between the client and the server: a network that can hang without closing anything.
+  const proxy = await startFaultProxy({ host: '127.0.0.1', port: server.port });
+  t.teardown(() => proxy.close());
+  const client = new WhiteboardClient({
+    url: `ws://${proxy.host}:${proxy.port}`,
+    token: async () => ann.access,
+    WebSocket: Socket,
+    backoff: { initialMs: 50, maxMs: 400 },
+    pingIntervalMs: 200,
+  });
+  t.teardown(() => client.close());
+  const synced = once(client.on.bind(client, 'synced'));
+  client.connect();
+  client.join(room.roomId);
+  await synced;
+
+  const states: string[] = [];
+  client.on('connection', ({ state }) => states.push(state));
+  proxy.stall();
+  await until(() => states.includes('reconnecting'), 5000);
+  t.pass('the client noticed the silence with its ping and is reconnecting');
+  const back = new Promise<string>((resolve) => {
+    const off = client.on('synced', ({ roomId }) => {
+      off();
+      resolve(roomId);
+    });
+  });
+  proxy.restore();
+  t.equal(await back, room.roomId, 'back in the room once the network answers again');
+  t.equal(states.at(-1), 'open');
 });
 
 t.test('TutorClient: a streamed answer, audio in order, one completion', async (t) => {

@@ -8,7 +8,9 @@
  * batch's p50/p99/max beside the database's bare commit (a one-row update), the tail's baseline.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/connect.js';
@@ -41,10 +43,19 @@ async function open(): Promise<{ db: Kysely<Database>; label: string; close(): P
     };
   }
   const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
-  const client = await PGlite.create('memory://');
+  // A data directory on disk, as `npm start` runs it: memory:// grows each file by copying it.
+  const dir = mkdtempSync(join(tmpdir(), 'inkwell-bench-'));
+  const client = await PGlite.create(dir);
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
   await migrateToLatest(db);
-  return { db, label: 'PGlite (in this thread)', close: () => db.destroy() };
+  return {
+    db,
+    label: 'PGlite (in this thread, a directory)',
+    close: async () => {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 const { db, label, close } = await open();

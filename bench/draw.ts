@@ -1,6 +1,6 @@
 /**
  * `npm run bench:draw`: N senders draw into one room watched by M members, against (a) Inkwell
- * (real login, validation, persistence on PGlite, or PostgreSQL with BENCH_DATABASE_URL /
+ * (real login, validation, persistence on PGlite in a fresh data directory (BENCH_PGLITE_DIR=memory:// for the in-memory one), or PostgreSQL with BENCH_DATABASE_URL /
  * DATABASE_URL) and (b) a bare `ws` relay, in the same run; prints delivered drawings/s,
  * p50/p99 latency from send to receipt, the ratios a/b and database transactions per drawing.
  *
@@ -102,7 +102,7 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 
 function row(label: string, r: LoadResult): string {
   const lost = r.sent - r.receivedPerReceiver;
-  return `${label.padEnd(22)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max, 1).padStart(8)} ${f(lost, 1).padStart(8)}`;
+  return `${label.padEnd(30)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max, 1).padStart(8)} ${f(lost, 1).padStart(8)}`;
 }
 
 /** The worst of each figure over a server's measured bursts (p99 as the highest burst's), GC summed. */
@@ -152,7 +152,7 @@ function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, 
       `${config.rate} drawings/s, ${config.points} points each, ${config.seconds} s measured per server in ${config.slices} alternating bursts ` +
       `after a ${WARMUP_SECONDS} s warm-up; latency = receipt − send at every receiver; ${sendPattern}`,
   );
-  console.log(`${''.padEnd(22)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`);
+  console.log(`${''.padEnd(30)} ${'delivered/s'.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'lost'.padStart(8)}`);
   if (relay) console.log(row('(b) bare ws relay', relay));
   if (note) console.log(`(a) Inkwell: ${note}`);
   if (!inkwell || !db) return;

@@ -3,7 +3,7 @@
  * (b) a bare `ws` server and then (a) Inkwell, authenticated on its whiteboard socket, each in a
  * process of its own on loopback, and prints each server's memory per socket (RSS after a full GC,
  * before and after, each read once the server has been quiet for --settle=S seconds, 35 by default:
- * see SETTLE_MS) and the time to connect them. Inkwell on PGlite in memory, or PostgreSQL with
+ * see SETTLE_MS) and the time to connect them. Inkwell on PGlite in a fresh data directory, or PostgreSQL with
  * BENCH_DATABASE_URL (a schema of its own). Needs `ulimit -n` above N in this shell.
  * --heap=<dir> (or BENCH_HEAP) also writes Inkwell's heap snapshots before and after into <dir>
  * and prints what the heap gained per socket, by kind of object (RSS then includes the snapshots').

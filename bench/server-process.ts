@@ -3,6 +3,9 @@
  * loop. `tsx bench/server-process.ts relay|inkwell`; talks to the parent over IPC (see draw.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LoopMonitor } from './loop-monitor.js';
 import { installTransactionCounter, transactionCounts } from './transaction-counter.js';
 import { startRelay } from './ws-relay.js';
@@ -87,6 +90,10 @@ async function runInkwell(): Promise<void> {
   type TestServer = import('../test/helpers/server.js').TestServer;
 
   const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || '';
+  // PGlite as `npm start` runs it: a data directory on disk, fresh for the run and removed after it.
+  // BENCH_PGLITE_DIR=memory:// measures the in-memory database instead, whose files grow by copying.
+  const madeDir = databaseUrl || process.env.BENCH_PGLITE_DIR ? undefined : mkdtempSync(join(tmpdir(), 'inkwell-bench-'));
+  const pgliteDir = process.env.BENCH_PGLITE_DIR || madeDir || 'memory://';
   // Several instances of one cluster share BENCH_SCHEMA; only the one without BENCH_KEEP_SCHEMA drops it.
   const schema = databaseUrl ? process.env.BENCH_SCHEMA || `bench_${randomBytes(5).toString('hex')}` : undefined;
   const logs = new LogCapture();
@@ -102,7 +109,7 @@ async function runInkwell(): Promise<void> {
       JWT_SECRET: randomBytes(32).toString('hex'),
       MAIL_TRANSPORT: 'log',
       DATABASE_URL: databaseUrl,
-      PGLITE_DIR: 'memory://',
+      PGLITE_DIR: pgliteDir,
       OPENAI_API_KEY: '',
       // The benchmark is one address opening many sockets and sending far beyond a person's pace.
       OTP_COOLDOWN: '1ms',
@@ -127,7 +134,11 @@ async function runInkwell(): Promise<void> {
   // Every way out (IPC stop, a signal, the parent going away) waits for the same close, which
   // drops the PostgreSQL schema.
   let closing: Promise<void> | undefined;
-  const stop = () => (closing ??= app.close().catch((err: unknown) => console.error('bench inkwell server: close failed', err)));
+  const stop = () =>
+    (closing ??= app
+      .close()
+      .catch((err: unknown) => console.error('bench inkwell server: close failed', err))
+      .finally(() => madeDir && rmSync(madeDir, { recursive: true, force: true })));
   // Ctrl-C reaches this process too: drop the PostgreSQL schema before leaving.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
   process.on('disconnect', () => void stop().then(() => process.exit(0)));
@@ -193,7 +204,8 @@ async function runInkwell(): Promise<void> {
       send({ type: 'reply', id: msg.id, error: err instanceof Error ? err.message : String(err) });
     }
   });
-  send({ type: 'ready', port, database: app.dbKind });
+  const where = databaseUrl ? '' : pgliteDir.startsWith('memory://') ? ' (memory)' : ' (directory)';
+  send({ type: 'ready', port, database: `${app.dbKind}${where}` });
 }
 
 const kind = process.argv[2] as ServerKind;

@@ -13,7 +13,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,8 @@ async function runServer(baseURL: string): Promise<void> {
   const { buildApp } = await import('../app.js');
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? '';
   const schema = databaseUrl ? `bench_tutor_${randomBytes(4).toString('hex')}` : undefined;
+  // PGlite as `npm start` runs it: a fresh data directory on disk, removed after the run.
+  const pgliteDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'inkwell-bench-'));
   const unlimited = 10_000_000;
   const app = await buildApp({
     processEnv: false,
@@ -59,7 +63,7 @@ async function runServer(baseURL: string): Promise<void> {
       JWT_SECRET: randomBytes(32).toString('hex'),
       MAIL_TRANSPORT: 'log',
       DATABASE_URL: databaseUrl,
-      PGLITE_DIR: 'memory://',
+      PGLITE_DIR: pgliteDir ?? 'memory://',
       OPENAI_API_KEY: 'sk-bench',
       OPENAI_BASE_URL: baseURL,
       OPENAI_MAX_RETRIES: 0,
@@ -82,7 +86,14 @@ async function runServer(baseURL: string): Promise<void> {
     loop.reset();
     process.send!({ type: 'loop', text });
   });
-  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+  process.on(
+    'disconnect',
+    () =>
+      void app
+        .close()
+        .finally(() => pgliteDir && rmSync(pgliteDir, { recursive: true, force: true }))
+        .then(() => process.exit(0)),
+  );
   const address = app.server.address();
   process.send!({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0, tokens } satisfies ChildMessage);
 }

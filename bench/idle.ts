@@ -3,7 +3,8 @@
  * (b) a bare `ws` server and then (a) Inkwell, authenticated on its whiteboard socket, each in a
  * process of its own on loopback, and prints each server's memory per socket (RSS after a full GC,
  * before and after, each read once the server has been quiet for --settle=S seconds, 35 by default:
- * see SETTLE_MS) and the time to connect them. Inkwell on PGlite in a fresh data directory, or PostgreSQL with
+ * see SETTLE_MS) and the time to connect them (an Inkwell socket counts once it answers a ping: see
+ * READY). Inkwell on PGlite in a fresh data directory, or PostgreSQL with
  * BENCH_DATABASE_URL (a schema of its own). Needs `ulimit -n` above N in this shell.
  * --heap=<dir> (or BENCH_HEAP) also writes Inkwell's heap snapshots before and after into <dir>
  * and prints what the heap gained per socket, by kind of object (RSS then includes the snapshots').
@@ -19,6 +20,14 @@ import type { ChildMessage, Command, ServerKind } from './server-process.js';
 const sockets = Number(process.argv.find((a) => a.startsWith('--sockets='))?.split('=')[1] ?? process.env.BENCH_SOCKETS ?? 10_000);
 const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.split('=')[1] ?? process.env.BENCH_HEAP;
 const CONCURRENT = 200;
+/**
+ * When an Inkwell socket counts as connected: `pong` (the default), once it answers a ping, that is
+ * once the server has authenticated it; `open`, at the upgrade, as this benchmark did until 6
+ * December 2026. With `open` the burst ends while the server is still authenticating most of the
+ * sockets (on PGlite 1,681 of 10,000 were done when the last one opened; the rest took 4.5 s more).
+ */
+const READY = process.argv.find((a) => a.startsWith('--ready='))?.split('=')[1] ?? 'pong';
+if (READY !== 'pong' && READY !== 'open') throw new Error('--ready is pong or open');
 /**
  * How long a server is left quiet before its RSS is read. V8 keeps memory it no longer needs after a
  * burst and returns it in steps once the process is idle: read every second after 10,000
@@ -73,12 +82,24 @@ class Server {
 }
 
 const open: WebSocket[] = [];
-function connect(url: string): Promise<void> {
+/**
+ * Opens one socket. With `answered`, it counts as connected once the server answers a `ping`, which
+ * it does only after checking the token and the account (frames that arrive before are held until
+ * then): an Inkwell socket is open at the upgrade, before it is authenticated.
+ */
+function connect(url: string, answered: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.once('open', () => {
       open.push(ws);
-      resolve();
+      if (!answered) return resolve();
+      ws.send(JSON.stringify({ type: 'ping' }));
+      const onMessage = (data: WebSocket.RawData) => {
+        if ((JSON.parse(String(data)) as { type?: string }).type !== 'pong') return;
+        ws.off('message', onMessage);
+        resolve();
+      };
+      ws.on('message', onMessage);
     });
     ws.once('error', reject);
     ws.once('close', (code) => reject(new Error(`socket closed with ${code} before it was open`)));
@@ -91,21 +112,21 @@ interface Measured {
 }
 
 /** Opens the sockets to one server and measures its RSS before and after; closes them again. */
-async function measure(server: Server, label: string, url: string, heap: boolean): Promise<Measured> {
-  await connect(url); // warms the upgrade path before the baseline
+async function measure(server: Server, label: string, url: string, heap: boolean, answered = false): Promise<Measured> {
+  await connect(url, answered); // warms the upgrade path before the baseline
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const before = await server.call<number>({ cmd: 'memory' });
   const heapBefore = heap ? await server.call<string>({ cmd: 'heapSnapshot', path: join(heapDir!, 'idle-before.heapsnapshot') }) : '';
   const started = performance.now();
   for (let i = 1; i < sockets; i += CONCURRENT) {
-    await Promise.all(Array.from({ length: Math.min(CONCURRENT, sockets - i) }, () => connect(url)));
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT, sockets - i) }, () => connect(url, answered)));
   }
   const connectMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await server.call<number>({ cmd: 'memory' });
   const count = open.length - 1;
   const perSocketKb = (after - before) / 1024 / count;
-  const line = `${label.padEnd(28)} ${String(open.length).padStart(6)} open in ${(connectMs / 1000).toFixed(1).padStart(5)} s (${((connectMs * 1000) / sockets).toFixed(0).padStart(5)} µs each)   RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MB: ${perSocketKb.toFixed(2)} KB per socket (read ${SETTLE_MS / 1000} s after)`;
+  const line = `${label.padEnd(28)} ${String(open.length).padStart(6)} ${answered ? 'answering' : 'open'} in ${(connectMs / 1000).toFixed(1).padStart(5)} s (${((connectMs * 1000) / sockets).toFixed(0).padStart(5)} µs each)   RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MB: ${perSocketKb.toFixed(2)} KB per socket (read ${SETTLE_MS / 1000} s after)`;
   if (heap) {
     const heapAfter = await server.call<string>({ cmd: 'heapSnapshot', path: join(heapDir!, 'idle-after.heapsnapshot') });
     console.log(heapGrowth(heapBefore, heapAfter, count).join('\n'));
@@ -126,7 +147,7 @@ async function main(): Promise<void> {
   const { port, database } = await inkwell.ready;
   const [session] = await inkwell.call<Array<{ access: string }>>({ cmd: 'login', emails: ['idle-bench@example.com'] });
   const url = `ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(session!.access)}`;
-  const inkwellMeasured = await measure(inkwell, `(a) Inkwell (${database})`, url, heapDir !== undefined);
+  const inkwellMeasured = await measure(inkwell, `(a) Inkwell (${database})`, url, heapDir !== undefined, READY === 'pong');
 
   console.log(
     `load average (the machine is shared): ${loadavg()

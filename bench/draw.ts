@@ -168,8 +168,9 @@ function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, 
   const total = db.tx.explicit + db.tx.autocommit;
   console.log(
     `transactions per stored drawing: ${f(total / Math.max(1, db.stored), 3)}   (target ≤ ${saturation ? '0.05 at saturation' : '0.25 at 1,000/s'}) — ` +
-      `${total} transactions (${db.tx.explicit} begin…commit, ${db.tx.autocommit} single statements), ` +
-      `${db.tx.statements} statements${db.tx.threadBatches ? ` besides ${db.tx.threadBatches} batches run whole in the database's thread` : ''}, ${db.stored} drawings stored; ` +
+      `${total} transactions (${db.tx.explicit - db.tx.threadBatches} begin…commit, ${db.tx.autocommit} single statements` +
+      `${db.tx.threadBatches ? `, ${db.tx.threadBatches} batches run whole in the database's thread, each one statement or one begin…commit` : ''}), ` +
+      `${db.tx.statements} statements seen here, ${db.stored} drawings stored; ` +
       `the group-commit writer reports ${db.tx.writerTransactions} transactions`,
   );
   console.log(`seq order at receivers:  ${inkwell.outOfOrder === 0 ? 'strictly increasing everywhere' : `${inkwell.outOfOrder} frames out of order`}`);

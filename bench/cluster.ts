@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { LoadRoom, type LoadResult, sendPattern } from './load.js';
+import { type LoopStats, loopRow, worst } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
 
 function option(name: string, fallback: number): number {
@@ -79,7 +80,10 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, loadBefore: string): void {
+/** Each set-up's server processes over the measured bursts. */
+type Loops = Array<{ label: string; bursts: LoopStats[] }>;
+
+function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, loadBefore: string, loops: { one: Loops; two: Loops }): void {
   console.log(`\nload average before / after measuring (the machine is shared): ${loadBefore} / ${load()}`);
   console.log(
     `cluster benchmark: ${config.senders} senders and ${config.receivers} receivers in one room, ${config.rate} drawings/s in all, ` +
@@ -96,6 +100,12 @@ function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, lo
   console.log(`p99 across instances − b:   ${f((two.crossP99 ?? Number.NaN) - one.p99, 2)} ms   (target ≤ 5 ms)`);
   console.log(`p99 all receivers − b:      ${f(two.p99 - one.p99, 2)} ms`);
   console.log(`Redis commands per drawing: ${f(commandsPerDrawing, 3)}   (counted by both instances' room bus: one PUBLISH per drawing, plus presence heartbeats)`);
+  // The servers' CPU per drawing, every thread of every process of the set-up (not PostgreSQL's or Redis's).
+  const cpuPerDrawing = (set: Loops, r: LoadResult) => set.reduce((n, s) => n + (worst(s.bursts)?.cpuMs ?? 0), 0) / Math.max(1, r.sent);
+  const [cpuOne, cpuTwo] = [cpuPerDrawing(loops.one, one), cpuPerDrawing(loops.two, two)];
+  console.log(`server CPU per drawing:     ${f(cpuOne, 3)} ms one instance, ${f(cpuTwo, 3)} ms two instances together (${f(cpuTwo / cpuOne, 2)}×)`);
+  console.log('server processes during the measured bursts (worst burst; GC and CPU summed over the bursts):');
+  for (const { label, bursts } of [...loops.one, ...loops.two]) console.log(loopRow(label, bursts));
   for (const [label, r] of [
     ['one instance', one],
     ['two instances', two],
@@ -147,13 +157,38 @@ async function main(): Promise<void> {
     const loadBefore = load();
     const commands = async () => (await Promise.all([first, second].map((c) => c.call<Counts>({ cmd: 'counts' })))).reduce((n, c) => n + c.redisCommands, 0);
     const commandsBefore = await commands();
+    const oneBursts: LoopStats[] = [];
+    const firstBursts: LoopStats[] = [];
+    const secondBursts: LoopStats[] = [];
+    const loops = {
+      one: [{ label: '(b) one instance', bursts: oneBursts }],
+      two: [
+        { label: '(a) first instance', bursts: firstBursts },
+        { label: '(a) second instance', bursts: secondBursts },
+      ],
+    };
+    const serversOf = new Map<LoadRoom, Array<[ServerChild, LoopStats[]]>>([
+      [oneRoom, [[single, oneBursts]]],
+      [
+        twoRoom,
+        [
+          [first, firstBursts],
+          [second, secondBursts],
+        ],
+      ],
+    ]);
     for (let slice = 0; slice < config.slices; slice++) {
       const order = slice % 2 === 0 ? rooms : [...rooms].reverse();
-      for (const room of order) await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
+      for (const room of order) {
+        const servers = serversOf.get(room)!;
+        await Promise.all(servers.map(([server]) => server.call({ cmd: 'loop', reset: true })));
+        await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
+        for (const [server, bursts] of servers) bursts.push(await server.call<LoopStats>({ cmd: 'loop', reset: true }));
+      }
     }
     const commandsAfter = await commands();
     const two = twoRoom.result();
-    report(oneRoom.result(), two, (commandsAfter - commandsBefore) / Math.max(1, two.sent), loadBefore);
+    report(oneRoom.result(), two, (commandsAfter - commandsBefore) / Math.max(1, two.sent), loadBefore, loops);
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
   } finally {
     await stopAll();

@@ -13,7 +13,7 @@
  */
 import { loadavg } from 'node:os';
 import { LoadRoom, type LoadResult, sendPattern } from './load.js';
-import { describeLoop, type LoopStats } from './loop-monitor.js';
+import { type LoopStats, loopRow } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
 import type { Buckets } from './server-process.js';
 import type { TransactionCounts } from './transaction-counter.js';
@@ -103,28 +103,6 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 function row(label: string, r: LoadResult): string {
   const lost = r.sent - r.receivedPerReceiver;
   return `${label.padEnd(30)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max, 1).padStart(8)} ${f(lost, 1).padStart(8)}`;
-}
-
-/** The worst of each figure over a server's measured bursts (p99 as the highest burst's), GC summed. */
-function worst(bursts: LoopStats[]): LoopStats | undefined {
-  if (bursts.length === 0) return undefined;
-  const max = (k: keyof LoopStats) => Math.max(...bursts.map((b) => b[k]));
-  const sum = (k: keyof LoopStats) => bursts.reduce((n, b) => n + b[k], 0);
-  return {
-    delayP50: max('delayP50'),
-    delayP99: max('delayP99'),
-    delayMax: max('delayMax'),
-    gcCount: sum('gcCount'),
-    gcTotalMs: sum('gcTotalMs'),
-    gcMaxMs: max('gcMaxMs'),
-    gcOver5ms: sum('gcOver5ms'),
-  };
-}
-
-function loopRow(label: string, bursts: LoopStats[]): string {
-  const w = worst(bursts);
-  if (!w) return `${label}: not measured`;
-  return `${label.padEnd(22)} ${describeLoop(w)}`;
 }
 
 interface Histograms {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Type, type Static } from 'typebox';
-import { Compile } from 'typebox/compile';
+import { decodeBusMessage, encodeControl, encodeEvents } from './bus-message.js';
 import { ClusterPresence, type PresenceChange, type ScriptRunner } from './cluster-presence.js';
 import type { RoomEventLog } from './event-log.js';
-import { frame, type Member, type ServerMessageType } from './protocol.js';
+import { frame, type Member } from './protocol.js';
 import { type AccessChange, type RoomBus, type RoomEvent, type RoomListener, roomEvent } from './room-bus.js';
 import { RoomSequencer } from './room-sequencer.js';
 
@@ -44,28 +43,6 @@ const DEFAULT_TIMING: BusTiming = { heartbeatMs: 2000, staleMs: 9000, ttlMs: 60_
 /** How long a room waits for Redis to confirm its subscription before it starts anyway. */
 const SUBSCRIBE_WAIT_MS = 1000;
 
-/*
- * What instances say to each other on a room's channel: an event, an access change, or the room's
- * head. An envelope is one line of JSON; an event's frame follows it after a newline exactly as the
- * storing instance encoded it (JSON text never holds a raw newline), so no instance parses or
- * re-encodes a drawing's frame: it goes to the sockets as it came.
- */
-const Envelope = Type.Object({
-  from: Type.String(),
-  event: Type.Optional(
-    Type.Object({
-      type: Type.String(),
-      seq: Type.Optional(Type.Integer()),
-      volatile: Type.Optional(Type.Boolean()),
-      exceptUserId: Type.Optional(Type.String()),
-    }),
-  ),
-  access: Type.Optional(Type.Object({ userId: Type.String(), role: Type.Union([Type.Literal('editor'), Type.Literal('viewer'), Type.Null()]) })),
-  head: Type.Optional(Type.Integer()),
-});
-type Envelope = Static<typeof Envelope>;
-const checkEnvelope = Compile(Envelope);
-
 interface ActiveRoom {
   listeners: Set<RoomListener>;
   sequencer: RoomSequencer;
@@ -86,6 +63,8 @@ export class RedisRoomBus implements RoomBus {
   /** Redis commands this bus sent: messages published and presence scripts run (the benchmark reads them). */
   readonly stats = { published: 0, scripts: 0 };
   private readonly rooms = new Map<string, ActiveRoom>();
+  /** Events published this turn, per room, not yet sent to Redis. */
+  private readonly outbox = new Map<string, RoomEvent[]>();
   /** This instance's sockets per room: the truth while Redis is away, and what is re-sent when it is back. */
   private readonly local = new Map<string, Map<string, Member>>();
   private readonly presence: ClusterPresence;
@@ -169,45 +148,52 @@ export class RedisRoomBus implements RoomBus {
 
   /**
    * To the other instances at once, to this instance's sockets a moment later: a commit resolves
-   * all its events in one turn, so every one of them is on its way to Redis before this instance
-   * spends time handing the first to its own sockets (still in seq order: microtasks run in order).
+   * all its events in one turn, so they leave for Redis together, as one message, before this
+   * instance spends time handing the first to its own sockets (still in seq order: microtasks run
+   * in order, and the first of them sends what the turn published).
    */
   publish(roomId: string, event: RoomEvent): void {
-    this.sendEvent(roomId, event);
-    queueMicrotask(() => this.rooms.get(roomId)?.sequencer.offer(event));
+    const waiting = this.outbox.get(roomId);
+    if (waiting) waiting.push(event);
+    else this.outbox.set(roomId, [event]);
+    queueMicrotask(() => {
+      this.flush(roomId);
+      this.rooms.get(roomId)?.sequencer.offer(event);
+    });
   }
 
-  /** To the other instances only: the envelope, then the frame's text as it is. */
-  private sendEvent(roomId: string, { type, text, seq, volatile, exceptUserId }: RoomEvent): void {
-    this.send(roomId, { from: this.instanceId, event: { type, seq, volatile, exceptUserId } }, text);
+  /** Sends the room's events published so far and not yet sent. */
+  private flush(roomId: string): void {
+    const events = this.outbox.get(roomId);
+    if (!events) return;
+    this.outbox.delete(roomId);
+    this.sendEvents(roomId, events);
+  }
+
+  /** To the other instances only: one message (for up to MAX_EVENTS_PER_MESSAGE events). */
+  private sendEvents(roomId: string, events: RoomEvent[]): void {
+    for (const message of encodeEvents(this.instanceId, events)) this.send(roomId, message);
   }
 
   publishAccess(roomId: string, change: AccessChange): void {
-    this.send(roomId, { from: this.instanceId, access: change });
+    this.send(roomId, encodeControl(this.instanceId, { access: change }));
     for (const l of this.rooms.get(roomId)?.listeners ?? []) l.accessChanged(change);
   }
 
-  private send(roomId: string, envelope: Envelope, frameText?: string): void {
+  private send(roomId: string, message: string): void {
     this.stats.published++;
-    const line = JSON.stringify(envelope);
-    this.deps.redis.publish(`room:${roomId}`, frameText === undefined ? line : `${line}\n${frameText}`);
+    this.deps.redis.publish(`room:${roomId}`, message);
   }
 
   private received(roomId: string, payload: string): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
-    const newline = payload.indexOf('\n');
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(newline < 0 ? payload : payload.slice(0, newline));
-    } catch {
-      return;
-    }
-    if (!checkEnvelope.Check(envelope) || envelope.from === this.instanceId) return;
-    const { event, access, head } = envelope;
-    if (event && newline >= 0) room.sequencer.offer({ ...event, type: event.type as ServerMessageType, text: payload.slice(newline + 1) });
-    if (access) for (const l of room.listeners) l.accessChanged(access);
-    if (head !== undefined) room.sequencer.catchUp(head);
+    const message = decodeBusMessage(payload);
+    if (!message || message.from === this.instanceId) return;
+    // In one turn: each of this instance's sockets gets the whole message in one write.
+    for (const event of message.events) room.sequencer.offer(event);
+    if (message.access) for (const l of room.listeners) l.accessChanged(message.access);
+    if (message.head !== undefined) room.sequencer.catchUp(message.head);
   }
 
   async addPresence(roomId: string, member: Member, connectionId: string): Promise<boolean> {
@@ -275,7 +261,7 @@ export class RedisRoomBus implements RoomBus {
     for (const { user, kind, toldHere } of events) {
       if (user.id === skipUserId) continue;
       const event = roomEvent({ message: frame(kind, { roomId, user }) });
-      if (toldHere) this.sendEvent(roomId, event);
+      if (toldHere) this.sendEvents(roomId, [event]);
       else this.publish(roomId, event);
     }
   }
@@ -305,7 +291,7 @@ export class RedisRoomBus implements RoomBus {
     try {
       for (const [roomId, seq] of await heads(ids)) {
         this.rooms.get(roomId)?.sequencer.catchUp(seq);
-        if (recover) this.send(roomId, { from: this.instanceId, head: seq });
+        if (recover) this.send(roomId, encodeControl(this.instanceId, { head: seq }));
       }
     } catch (err) {
       logger.debug({ err }, 'reading room heads failed');

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { type Histograms, shares, summed } from './histograms.js';
 import { LoadRoom, type LoadResult, sendPattern } from './load.js';
 import { type LoopStats, loopRow, worst } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
@@ -41,6 +42,15 @@ const DRAIN_MS = 3000;
 
 interface Counts {
   redisCommands: number;
+  /** Transactions the instance's group-commit writer ran. */
+  writerTransactions: number;
+}
+
+/** What was counted over the measured bursts, per drawing sent. */
+interface PerDrawing {
+  redisCommands: number;
+  transactionsOne: number;
+  transactionsTwo: number;
 }
 
 /** Logins (on the first server) for every member and a room made by the first of them. */
@@ -83,7 +93,10 @@ const load = () =>
 /** Each set-up's server processes over the measured bursts. */
 type Loops = Array<{ label: string; bursts: LoopStats[] }>;
 
-function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, loadBefore: string, loops: { one: Loops; two: Loops }): void {
+/** Each set-up's histograms before and after the measured bursts (the two instances summed). */
+type HistogramWindow = { one: [Histograms, Histograms]; two: [Histograms, Histograms] };
+
+function report(one: LoadResult, two: LoadResult, perDrawing: PerDrawing, loadBefore: string, loops: { one: Loops; two: Loops }, h: HistogramWindow): void {
   console.log(`\nload average before / after measuring (the machine is shared): ${loadBefore} / ${load()}`);
   console.log(
     `cluster benchmark: ${config.senders} senders and ${config.receivers} receivers in one room, ${config.rate} drawings/s in all, ` +
@@ -99,13 +112,21 @@ function report(one: LoadResult, two: LoadResult, commandsPerDrawing: number, lo
   console.log(`delivered a/b:              ${f(two.deliveredPerSecond / one.deliveredPerSecond, 3)}   (target ≥ 0.95)`);
   console.log(`p99 across instances − b:   ${f((two.crossP99 ?? Number.NaN) - one.p99, 2)} ms   (target ≤ 5 ms)`);
   console.log(`p99 all receivers − b:      ${f(two.p99 - one.p99, 2)} ms`);
-  console.log(`Redis commands per drawing: ${f(commandsPerDrawing, 3)}   (counted by both instances' room bus: one PUBLISH per drawing, plus presence heartbeats)`);
+  console.log(`Redis commands per drawing: ${f(perDrawing.redisCommands, 3)}   (counted by both instances' room bus: one PUBLISH per commit, plus presence heartbeats)`);
+  console.log(
+    `transactions per drawing:   ${f(perDrawing.transactionsOne, 3)} one instance, ${f(perDrawing.transactionsTwo, 3)} two instances together (each commit is one write to every socket of the room)`,
+  );
   // The servers' CPU per drawing, every thread of every process of the set-up (not PostgreSQL's or Redis's).
   const cpuPerDrawing = (set: Loops, r: LoadResult) => set.reduce((n, s) => n + (worst(s.bursts)?.cpuMs ?? 0), 0) / Math.max(1, r.sent);
   const [cpuOne, cpuTwo] = [cpuPerDrawing(loops.one, one), cpuPerDrawing(loops.two, two)];
   console.log(`server CPU per drawing:     ${f(cpuOne, 3)} ms one instance, ${f(cpuTwo, 3)} ms two instances together (${f(cpuTwo / cpuOne, 2)}×)`);
   console.log('server processes during the measured bursts (worst burst; GC and CPU summed over the bursts):');
   for (const { label, bursts } of [...loops.one, ...loops.two]) console.log(loopRow(label, bursts));
+  console.log("Inkwell's own histograms over the measured bursts (its /metrics; two instances summed):");
+  console.log(`  group-commit transaction, start → commit, one instance:   ${shares(h.one[0].commit, h.one[1].commit)}`);
+  console.log(`  group-commit transaction, start → commit, two instances:  ${shares(h.two[0].commit, h.two[1].commit)}`);
+  console.log(`  receipt of a write → handed to its instance's sockets, one: ${shares(h.one[0].deliver, h.one[1].deliver)}`);
+  console.log(`  receipt of a write → handed to its instance's sockets, two: ${shares(h.two[0].deliver, h.two[1].deliver)}`);
   for (const [label, r] of [
     ['one instance', one],
     ['two instances', two],
@@ -155,8 +176,17 @@ async function main(): Promise<void> {
 
     for (const room of rooms) await room.burst(config.rate, WARMUP_SECONDS, DRAIN_MS, false);
     const loadBefore = load();
-    const commands = async () => (await Promise.all([first, second].map((c) => c.call<Counts>({ cmd: 'counts' })))).reduce((n, c) => n + c.redisCommands, 0);
-    const commandsBefore = await commands();
+    const counts = async () => {
+      const [one, ...two] = await Promise.all([single, first, second].map((c) => c.call<Counts>({ cmd: 'counts' })));
+      const sum = (k: keyof Counts) => two.reduce((n, c) => n + c[k], 0);
+      return { redisCommands: sum('redisCommands'), transactionsOne: one!.writerTransactions, transactionsTwo: sum('writerTransactions') };
+    };
+    const countsBefore = await counts();
+    const histograms = async (): Promise<{ one: Histograms; two: Histograms }> => {
+      const [one, ...two] = await Promise.all([single, first, second].map((c) => c.call<Histograms>({ cmd: 'histograms' })));
+      return { one: one!, two: summed(two) };
+    };
+    const histogramsBefore = await histograms();
     const oneBursts: LoopStats[] = [];
     const firstBursts: LoopStats[] = [];
     const secondBursts: LoopStats[] = [];
@@ -186,9 +216,18 @@ async function main(): Promise<void> {
         for (const [server, bursts] of servers) bursts.push(await server.call<LoopStats>({ cmd: 'loop', reset: true }));
       }
     }
-    const commandsAfter = await commands();
-    const two = twoRoom.result();
-    report(oneRoom.result(), two, (commandsAfter - commandsBefore) / Math.max(1, two.sent), loadBefore, loops);
+    const countsAfter = await counts();
+    const histogramsAfter = await histograms();
+    const [one, two] = [oneRoom.result(), twoRoom.result()];
+    const perDrawing = (k: keyof PerDrawing, r: LoadResult) => (countsAfter[k] - countsBefore[k]) / Math.max(1, r.sent);
+    report(
+      one,
+      two,
+      { redisCommands: perDrawing('redisCommands', two), transactionsOne: perDrawing('transactionsOne', one), transactionsTwo: perDrawing('transactionsTwo', two) },
+      loadBefore,
+      loops,
+      { one: [histogramsBefore.one, histogramsAfter.one], two: [histogramsBefore.two, histogramsAfter.two] },
+    );
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
   } finally {
     await stopAll();

@@ -13,9 +13,9 @@
  */
 import { loadavg } from 'node:os';
 import { LoadRoom, type LoadResult, sendPattern } from './load.js';
+import { type Histograms, shares } from './histograms.js';
 import { type LoopStats, loopRow } from './loop-monitor.js';
 import { ServerChild } from './server-child.js';
-import type { Buckets } from './server-process.js';
 import type { TransactionCounts } from './transaction-counter.js';
 
 function option(name: string, fallback: number): number;
@@ -103,19 +103,6 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 function row(label: string, r: LoadResult): string {
   const lost = r.sent - r.receivedPerReceiver;
   return `${label.padEnd(30)} ${f(r.deliveredPerSecond).padStart(12)} ${f(r.p50, 2).padStart(8)} ${f(r.p99, 2).padStart(8)} ${f(r.max, 1).padStart(8)} ${f(lost, 1).padStart(8)}`;
-}
-
-interface Histograms {
-  commit: Buckets;
-  deliver: Buckets;
-}
-
-/** Share of the window's observations within each bound: `after − before`, cumulative. */
-function shares(before: Buckets, after: Buckets): string {
-  const total = (after.at(-1)?.[1] ?? 0) - (before.at(-1)?.[1] ?? 0);
-  if (total <= 0) return 'none observed';
-  const cells = after.filter(([le]) => le >= 0.001 && le <= 0.05).map(([le, n]) => `≤${le * 1000} ms ${f((100 * (n - (before.find(([b]) => b === le)?.[1] ?? 0))) / total, 1)}%`);
-  return `${cells.join(', ')} (of ${total})`;
 }
 
 function report(relay: LoadResult | undefined, inkwell: LoadResult | undefined, db: { database: string; stored: number; tx: TransactionCounts } | undefined, note?: string): void {

@@ -21,8 +21,14 @@ const EventHeader = Type.Object({
 });
 type EventHeader = Static<typeof EventHeader>;
 
-/** Events in one message at most: a commit holds far fewer; a larger message is cut into several. */
+/** Events in one message at most: a commit holds far fewer; a larger one is cut into several messages. */
 export const MAX_EVENTS_PER_MESSAGE = 1000;
+/**
+ * Frame text in one message at most (characters; a message holds at least one event). Redis drops a
+ * subscriber whose unread messages pass 32 MB (its default `client-output-buffer-limit pubsub`), so
+ * no single message comes near that.
+ */
+export const MAX_MESSAGE_TEXT = 1024 * 1024;
 
 const Envelope = Type.Object({
   from: Type.String(),
@@ -50,14 +56,23 @@ function header({ type, seq, volatile, exceptUserId }: RoomEvent): EventHeader {
   return { type, seq, volatile, exceptUserId };
 }
 
-/** One message per `MAX_EVENTS_PER_MESSAGE` events, in order. */
+/** The events as messages, in order: as few as `MAX_EVENTS_PER_MESSAGE` and `MAX_MESSAGE_TEXT` allow. */
 export function encodeEvents(from: string, events: RoomEvent[]): string[] {
   const messages: string[] = [];
-  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_MESSAGE) {
-    const part = events.slice(i, i + MAX_EVENTS_PER_MESSAGE);
-    const envelope = JSON.stringify({ from, events: part.map(header) });
-    messages.push(`${envelope}\n${part.map((e) => e.text).join('\n')}`);
+  let part: RoomEvent[] = [];
+  let size = 0;
+  const cut = () => {
+    if (part.length === 0) return;
+    messages.push(`${JSON.stringify({ from, events: part.map(header) })}\n${part.map((e) => e.text).join('\n')}`);
+    part = [];
+    size = 0;
+  };
+  for (const event of events) {
+    if (part.length === MAX_EVENTS_PER_MESSAGE || (part.length > 0 && size + event.text.length > MAX_MESSAGE_TEXT)) cut();
+    part.push(event);
+    size += event.text.length;
   }
+  cut();
   return messages;
 }
 

@@ -170,7 +170,7 @@ export class RedisRoomBus implements RoomBus {
     this.sendEvents(roomId, events);
   }
 
-  /** To the other instances only: one message (for up to MAX_EVENTS_PER_MESSAGE events). */
+  /** To the other instances only: one message, or several for a commit too large for one. */
   private sendEvents(roomId: string, events: RoomEvent[]): void {
     for (const message of encodeEvents(this.instanceId, events)) this.send(roomId, message);
   }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeBusMessage, encodeControl, encodeEvents, MAX_EVENTS_PER_MESSAGE } from '../../src/whiteboard/bus-message.js';
+import { decodeBusMessage, encodeControl, encodeEvents, MAX_EVENTS_PER_MESSAGE, MAX_MESSAGE_TEXT } from '../../src/whiteboard/bus-message.js';
 import { frame } from '../../src/whiteboard/protocol.js';
 import { type RoomEvent, roomEvent } from '../../src/whiteboard/room-bus.js';
 import { type BusRedis, RedisRoomBus } from '../../src/whiteboard/redis-room-bus.js';
@@ -37,6 +37,20 @@ t.test('more events than one message holds are cut into several, in order', asyn
   t.same(
     seqs,
     events.map((e) => e.seq),
+  );
+});
+
+t.test('large frames are cut into messages of at most MAX_MESSAGE_TEXT, a frame larger than that alone', async (t) => {
+  const big = (seq: number, chars: number): RoomEvent => ({ type: 'draw', seq, text: `{"type":"draw","seq":${seq},"pad":"${'x'.repeat(chars)}"}` });
+  const events = [big(1, MAX_MESSAGE_TEXT / 2), big(2, MAX_MESSAGE_TEXT / 2), big(3, MAX_MESSAGE_TEXT * 2), big(4, 10), big(5, 10)];
+  const messages = encodeEvents('i1', events);
+  t.same(
+    messages.map((m) => decodeBusMessage(m)?.events.map((e) => e.seq)),
+    [[1], [2], [3], [4, 5]],
+  );
+  t.same(
+    messages.flatMap((m) => decodeBusMessage(m)?.events.map((e) => e.text) ?? []),
+    events.map((e) => e.text),
   );
 });
 

@@ -51,6 +51,9 @@ interface PerDrawing {
   redisCommands: number;
   transactionsOne: number;
   transactionsTwo: number;
+  /** The load generator's CPU, ms (this process shares the cores with what it measures). */
+  generatorCpuOne: number;
+  generatorCpuTwo: number;
 }
 
 /** Logins (on the first server) for every member and a room made by the first of them. */
@@ -120,6 +123,7 @@ function report(one: LoadResult, two: LoadResult, perDrawing: PerDrawing, loadBe
   const cpuPerDrawing = (set: Loops, r: LoadResult) => set.reduce((n, s) => n + (worst(s.bursts)?.cpuMs ?? 0), 0) / Math.max(1, r.sent);
   const [cpuOne, cpuTwo] = [cpuPerDrawing(loops.one, one), cpuPerDrawing(loops.two, two)];
   console.log(`server CPU per drawing:     ${f(cpuOne, 3)} ms one instance, ${f(cpuTwo, 3)} ms two instances together (${f(cpuTwo / cpuOne, 2)}×)`);
+  console.log(`load generator CPU per drawing: ${f(perDrawing.generatorCpuOne, 3)} ms (one instance), ${f(perDrawing.generatorCpuTwo, 3)} ms (two)`);
   console.log('server processes during the measured bursts (worst burst; GC and CPU summed over the bursts):');
   for (const { label, bursts } of [...loops.one, ...loops.two]) console.log(loopRow(label, bursts));
   console.log("Inkwell's own histograms over the measured bursts (its /metrics; two instances summed):");
@@ -197,6 +201,8 @@ async function main(): Promise<void> {
         { label: '(a) second instance', bursts: secondBursts },
       ],
     };
+    // The load generator (this process) shares the cores with the servers: its own CPU per set-up.
+    const generatorCpuMs = new Map<LoadRoom, number>();
     const serversOf = new Map<LoadRoom, Array<[ServerChild, LoopStats[]]>>([
       [oneRoom, [[single, oneBursts]]],
       [
@@ -212,18 +218,27 @@ async function main(): Promise<void> {
       for (const room of order) {
         const servers = serversOf.get(room)!;
         await Promise.all(servers.map(([server]) => server.call({ cmd: 'loop', reset: true })));
+        const cpu = process.cpuUsage();
         await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
+        const used = process.cpuUsage(cpu);
+        generatorCpuMs.set(room, (generatorCpuMs.get(room) ?? 0) + (used.user + used.system) / 1000);
         for (const [server, bursts] of servers) bursts.push(await server.call<LoopStats>({ cmd: 'loop', reset: true }));
       }
     }
     const countsAfter = await counts();
     const histogramsAfter = await histograms();
     const [one, two] = [oneRoom.result(), twoRoom.result()];
-    const perDrawing = (k: keyof PerDrawing, r: LoadResult) => (countsAfter[k] - countsBefore[k]) / Math.max(1, r.sent);
+    const counted = (k: keyof Awaited<ReturnType<typeof counts>>, r: LoadResult) => (countsAfter[k] - countsBefore[k]) / Math.max(1, r.sent);
     report(
       one,
       two,
-      { redisCommands: perDrawing('redisCommands', two), transactionsOne: perDrawing('transactionsOne', one), transactionsTwo: perDrawing('transactionsTwo', two) },
+      {
+        redisCommands: counted('redisCommands', two),
+        transactionsOne: counted('transactionsOne', one),
+        transactionsTwo: counted('transactionsTwo', two),
+        generatorCpuOne: (generatorCpuMs.get(oneRoom) ?? 0) / Math.max(1, one.sent),
+        generatorCpuTwo: (generatorCpuMs.get(twoRoom) ?? 0) / Math.max(1, two.sent),
+      },
       loadBefore,
       loops,
       { one: [histogramsBefore.one, histogramsAfter.one], two: [histogramsBefore.two, histogramsAfter.two] },

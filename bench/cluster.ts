@@ -3,7 +3,8 @@
  * PostgreSQL schema and one Redis), its members spread over both, against one instance alone, in
  * the same run and in alternating bursts. Prints delivered drawings/s and the ratio cluster/one,
  * p50/p99 from send to receipt (and across instances: sender on one, receiver on the other), Redis
- * commands per drawing (counted by the room bus) and the load average.
+ * commands and transactions per drawing, the CPU of the servers and of the load generator, each
+ * server's event loop and GC, Inkwell's commit and fan-out histograms, and the load average.
  *
  * Options (argv `--name=value` or env BENCH_NAME): senders (20), receivers (50), rate (1000
  * drawings/s in all), seconds (10 measured per set-up), slices (5), points (8).

@@ -181,49 +181,47 @@ async function main(): Promise<void> {
 
     for (const room of rooms) await room.burst(config.rate, WARMUP_SECONDS, DRAIN_MS, false);
     const loadBefore = load();
+    // The same command to every server: the one instance's answer, then the two cluster instances'.
+    const askAll = async <T>(cmd: 'counts' | 'histograms') => {
+      const [one, ...two] = await Promise.all([single, first, second].map((c) => c.call<T>({ cmd })));
+      return { one: one!, two };
+    };
     const counts = async () => {
-      const [one, ...two] = await Promise.all([single, first, second].map((c) => c.call<Counts>({ cmd: 'counts' })));
+      const { one, two } = await askAll<Counts>('counts');
       const sum = (k: keyof Counts) => two.reduce((n, c) => n + c[k], 0);
-      return { redisCommands: sum('redisCommands'), transactionsOne: one!.writerTransactions, transactionsTwo: sum('writerTransactions') };
+      return { redisCommands: sum('redisCommands'), transactionsOne: one.writerTransactions, transactionsTwo: sum('writerTransactions') };
     };
     const countsBefore = await counts();
-    const histograms = async (): Promise<{ one: Histograms; two: Histograms }> => {
-      const [one, ...two] = await Promise.all([single, first, second].map((c) => c.call<Histograms>({ cmd: 'histograms' })));
-      return { one: one!, two: summed(two) };
+    const histograms = async () => {
+      const { one, two } = await askAll<Histograms>('histograms');
+      return { one, two: summed(two) };
     };
     const histogramsBefore = await histograms();
-    const oneBursts: LoopStats[] = [];
-    const firstBursts: LoopStats[] = [];
-    const secondBursts: LoopStats[] = [];
+    // Each set-up's server processes, watched during its own bursts.
+    const watched = (entries: Array<[ServerChild, string]>) => entries.map(([server, label]) => ({ server, label, bursts: [] as LoopStats[] }));
     const loops = {
-      one: [{ label: '(b) one instance', bursts: oneBursts }],
-      two: [
-        { label: '(a) first instance', bursts: firstBursts },
-        { label: '(a) second instance', bursts: secondBursts },
-      ],
+      one: watched([[single, '(b) one instance']]),
+      two: watched([
+        [first, '(a) first instance'],
+        [second, '(a) second instance'],
+      ]),
     };
+    const serversOf = new Map([
+      [oneRoom, loops.one],
+      [twoRoom, loops.two],
+    ]);
     // The load generator (this process) shares the cores with the servers: its own CPU per set-up.
     const generatorCpuMs = new Map<LoadRoom, number>();
-    const serversOf = new Map<LoadRoom, Array<[ServerChild, LoopStats[]]>>([
-      [oneRoom, [[single, oneBursts]]],
-      [
-        twoRoom,
-        [
-          [first, firstBursts],
-          [second, secondBursts],
-        ],
-      ],
-    ]);
     for (let slice = 0; slice < config.slices; slice++) {
       const order = slice % 2 === 0 ? rooms : [...rooms].reverse();
       for (const room of order) {
         const servers = serversOf.get(room)!;
-        await Promise.all(servers.map(([server]) => server.call({ cmd: 'loop', reset: true })));
+        await Promise.all(servers.map(({ server }) => server.call({ cmd: 'loop', reset: true })));
         const cpu = process.cpuUsage();
         await room.burst(config.rate, config.seconds / config.slices, DRAIN_MS, true);
         const used = process.cpuUsage(cpu);
         generatorCpuMs.set(room, (generatorCpuMs.get(room) ?? 0) + (used.user + used.system) / 1000);
-        for (const [server, bursts] of servers) bursts.push(await server.call<LoopStats>({ cmd: 'loop', reset: true }));
+        for (const { server, bursts } of servers) bursts.push(await server.call<LoopStats>({ cmd: 'loop', reset: true }));
       }
     }
     const countsAfter = await counts();

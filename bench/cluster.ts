@@ -4,7 +4,7 @@
  * the same run and in alternating bursts. Prints delivered drawings/s and the ratio cluster/one,
  * p50/p99 from send to receipt (and across instances: sender on one, receiver on the other), Redis
  * commands and transactions per drawing, the CPU of the servers and of the load generator, each
- * server's event loop and GC, Inkwell's commit and fan-out histograms, and the load average.
+ * server's event loop and GC, Inkwell's commit, fan-out and ordering-wait histograms, and the load average.
  *
  * Options (argv `--name=value` or env BENCH_NAME): senders (20), receivers (50), rate (1000
  * drawings/s in all), seconds (10 measured per set-up), slices (5), points (8).
@@ -132,6 +132,7 @@ function report(one: LoadResult, two: LoadResult, perDrawing: PerDrawing, loadBe
   console.log(`  group-commit transaction, start → commit, two instances:  ${shares(h.two[0].commit, h.two[1].commit)}`);
   console.log(`  receipt of a write → handed to its instance's sockets, one: ${shares(h.one[0].deliver, h.one[1].deliver)}`);
   console.log(`  receipt of a write → handed to its instance's sockets, two: ${shares(h.two[0].deliver, h.two[1].deliver)}`);
+  console.log(`  an event reaching an instance → delivered there in seq order, two: ${shares(h.two[0].order, h.two[1].order, 0.0005)}`);
   for (const [label, r] of [
     ['one instance', one],
     ['two instances', two],

@@ -22,7 +22,7 @@ export type Command =
   | { id: number; cmd: 'heapSnapshot'; path: string }
   /** Event-loop delay and GC pauses since the last `loop` call with `reset` (which starts a new window). */
   | { id: number; cmd: 'loop'; reset: boolean }
-  /** The server's own histograms (GET /metrics): commit duration and receipt → fan-out, cumulative bucket counts. */
+  /** The server's own histograms (GET /metrics): commit duration, receipt → fan-out and the room bus's ordering wait, cumulative bucket counts. */
   | { id: number; cmd: 'histograms' }
   | { id: number; cmd: 'stop' };
 
@@ -168,7 +168,11 @@ async function runInkwell(): Promise<void> {
           return send({
             type: 'reply',
             id: msg.id,
-            result: { commit: buckets(text, 'inkwell_commit_duration_seconds'), deliver: buckets(text, 'inkwell_send_to_deliver_seconds') },
+            result: {
+              commit: buckets(text, 'inkwell_commit_duration_seconds'),
+              deliver: buckets(text, 'inkwell_send_to_deliver_seconds'),
+              order: buckets(text, 'inkwell_bus_order_wait_seconds'),
+            },
           });
         }
         case 'storedDrawings': {

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PictureObserver } from '../src/images/openai-image-studio.js';
 import type { TutorObserver } from '../src/tutor/tutor-observer.js';
-import { receivedNow, type RoomObserver, type WriterObserver } from '../src/whiteboard/whiteboard-observer.js';
+import { type BusObserver, receivedNow, type RoomObserver, type WriterObserver } from '../src/whiteboard/whiteboard-observer.js';
 
 /** What the socket transport reports. */
 export interface SocketObserver {
@@ -18,6 +18,7 @@ export interface Observers {
   sockets: SocketObserver;
   writer: WriterObserver;
   room: RoomObserver;
+  bus: BusObserver;
 }
 
 declare module 'fastify' {
@@ -42,6 +43,8 @@ function sameToken(given: string, expected: string): boolean {
 
 /** Seconds, from a millisecond to ten: database commits and room delivery. */
 const FAST_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds, from half a millisecond: how long an event waits for earlier ones from other instances. */
+const ORDER_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Seconds, from 50 ms to a minute: model answers and speech. */
 const AI_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60];
 
@@ -111,6 +114,33 @@ export default fp(
       registers,
     });
 
+    // The room bus among several instances (REDIS_URL); zero on a single instance.
+    const busMessages = new Counter({
+      name: 'inkwell_bus_messages_total',
+      help: 'Room bus messages this instance sent to the other instances (published) or got from them (received)',
+      labelNames: ['direction'],
+      registers,
+    });
+    for (const direction of ['published', 'received']) busMessages.inc({ direction }, 0);
+    const orderWait = new Histogram({
+      name: 'inkwell_bus_order_wait_seconds',
+      help: 'Seconds from an ordered room event reaching this instance to its delivery: 0 unless it waited for earlier seqs from other instances',
+      buckets: ORDER_SECONDS,
+      registers,
+    });
+    const gapReads = new Counter({
+      name: 'inkwell_bus_gap_reads_total',
+      help: 'Reads of the room event log for events that did not arrive over Redis: filled, gone (no longer kept) or failed (retried)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['filled', 'gone', 'failed']) gapReads.inc({ outcome }, 0);
+    const skipped = new Counter({
+      name: 'inkwell_bus_events_skipped_total',
+      help: 'Room events this instance gave up on (the event log no longer held them); their rooms carry on from the next',
+      registers,
+    });
+
     app.decorate('observers', {
       tutor: {
         turnEnded: (outcome, code) => turns.inc({ outcome, code: code ?? '' }),
@@ -133,6 +163,12 @@ export default fp(
           delivered.inc({ type }, receivers);
           if (receivedAt !== undefined) sendToDeliver.observe(Math.max(0, receivedNow() - receivedAt) / 1000);
         },
+      },
+      bus: {
+        message: (direction) => busMessages.inc({ direction }),
+        ordered: (seconds) => orderWait.observe(seconds),
+        gapRead: (outcome) => gapReads.inc({ outcome }),
+        skipped: (events) => skipped.inc(events),
       },
     } satisfies Observers);
 

@@ -50,7 +50,9 @@ export default fp(
     const eventLog = new DatabaseRoomEventLog(app.db);
     const redis = app.redis;
     // With Redis, rooms are shared by every instance; without, everything stays in this process.
-    const bus: RoomBus = redis ? new RedisRoomBus({ redis, log: eventLog, heads: (ids) => store.heads(ids), logger: app.log }) : new InProcessRoomBus();
+    const bus: RoomBus = redis
+      ? new RedisRoomBus({ redis, log: eventLog, heads: (ids) => store.heads(ids), logger: app.log, observer: app.observers.bus })
+      : new InProcessRoomBus();
     const connectionCounter = (): ConnectionCounter => {
       const limit = c.connectionsPerIpPerMinute;
       if (!app.redis) return new InProcessConnectionCounter(limit);

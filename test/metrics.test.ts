@@ -87,6 +87,11 @@ t.test('commit batch size and duration, events delivered by type, send→deliver
   t.equal(count(text, 'inkwell_send_to_deliver_seconds'), 3, 'send→deliver: once per stored event, not once per receiver');
   t.ok(value(text, 'inkwell_send_to_deliver_seconds_sum')! > 0);
   t.equal(value(text, 'inkwell_writes_refused_total'), 0);
+  // One instance has no room bus between instances: its figures are there, at zero.
+  t.equal(value(text, 'inkwell_bus_messages_total{direction="published"}'), 0);
+  t.equal(count(text, 'inkwell_bus_order_wait_seconds'), 0);
+  t.equal(value(text, 'inkwell_bus_gap_reads_total{outcome="filled"}'), 0);
+  t.equal(value(text, 'inkwell_bus_events_skipped_total'), 0);
   for (const name of ['inkwell_commit_batch_size', 'inkwell_commit_duration_seconds', 'inkwell_send_to_deliver_seconds']) {
     t.match(text, new RegExp(`# HELP ${name} .+\\n# TYPE ${name} histogram`), `${name} is a histogram with its help`);
   }

@@ -5,6 +5,7 @@ import type { RoomEventLog } from './event-log.js';
 import { frame, type Member } from './protocol.js';
 import { type AccessChange, type RoomBus, type RoomEvent, type RoomListener, roomEvent } from './room-bus.js';
 import { RoomSequencer } from './room-sequencer.js';
+import { type BusObserver, unobservedBus } from './whiteboard-observer.js';
 
 /** The few things the bus needs from Redis (channel and key names are under the deployment's prefix). */
 export interface BusRedis extends ScriptRunner {
@@ -26,6 +27,8 @@ export interface RedisRoomBusDeps {
   heads(roomIds: string[]): Promise<Map<string, number>>;
   logger: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
   timing?: Partial<BusTiming>;
+  /** Messages exchanged, ordering waits and gap reads (the metrics plugin's). */
+  observer?: BusObserver;
 }
 
 export interface BusTiming {
@@ -69,6 +72,7 @@ export class RedisRoomBus implements RoomBus {
   private readonly local = new Map<string, Map<string, Member>>();
   private readonly presence: ClusterPresence;
   private readonly timing: BusTiming;
+  private readonly observer: BusObserver;
   private readonly timer: NodeJS.Timeout;
   private recovering: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
@@ -80,6 +84,7 @@ export class RedisRoomBus implements RoomBus {
 
   constructor(private readonly deps: RedisRoomBusDeps) {
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
+    this.observer = deps.observer ?? unobservedBus;
     const counted: ScriptRunner = {
       run: (script, keys, args) => {
         this.stats.scripts++;
@@ -135,6 +140,7 @@ export class RedisRoomBus implements RoomBus {
       },
       gapGraceMs: () => (redis.isUp() ? this.timing.gapGraceMs : 0),
       warn: (obj, msg) => logger.warn(obj, msg),
+      observer: this.observer,
     });
     const channel = redis.subscribe(`room:${roomId}`, (text) => this.received(roomId, text));
     // Subscribed before the starting seq is read: an event stored after that read reaches us over Redis or fills a gap.
@@ -182,6 +188,7 @@ export class RedisRoomBus implements RoomBus {
 
   private send(roomId: string, message: string): void {
     this.stats.published++;
+    this.observer.message('published');
     this.deps.redis.publish(`room:${roomId}`, message);
   }
 
@@ -190,6 +197,7 @@ export class RedisRoomBus implements RoomBus {
     if (!room) return;
     const message = decodeBusMessage(payload);
     if (!message || message.from === this.instanceId) return;
+    this.observer.message('received');
     // In one turn: each of this instance's sockets gets the whole message in one write.
     for (const event of message.events) room.sequencer.offer(event);
     if (message.access) for (const l of room.listeners) l.accessChanged(message.access);

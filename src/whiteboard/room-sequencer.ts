@@ -1,5 +1,6 @@
 import type { RoomEventLog } from './event-log.js';
 import { type RoomEvent, roomEvent } from './room-bus.js';
+import type { BusObserver } from './whiteboard-observer.js';
 
 export interface SequencerDeps {
   roomId: string;
@@ -11,6 +12,8 @@ export interface SequencerDeps {
   /** How long a gap may wait for its events to arrive by themselves before the log is read (0: read now). */
   gapGraceMs(): number;
   warn(obj: object, msg: string): void;
+  /** How long ordered events waited here, and what the log was asked. */
+  observer?: Pick<BusObserver, 'ordered' | 'gapRead' | 'skipped'>;
 }
 
 /** Events held behind a gap at most; past this the gap is given up (as if the log had lost it). */
@@ -29,6 +32,8 @@ export class RoomSequencer {
   /** The last seq delivered; null until the starting point is read. */
   private last: number | null = null;
   private readonly held = new Map<number, RoomEvent>();
+  /** When each held event that came by itself (not from the log) reached this sequencer (performance.now()). */
+  private readonly arrived = new Map<number, number>();
   /** A seq known to exist (the database's head) that has not been delivered yet. */
   private head = 0;
   private init: Promise<void> | null = null;
@@ -52,6 +57,7 @@ export class RoomSequencer {
         for (const [s, event] of this.held) {
           if (s > seq) continue;
           this.held.delete(s);
+          this.arrived.delete(s);
           this.echoOnly(event);
         }
         this.advance();
@@ -77,7 +83,10 @@ export class RoomSequencer {
     }
     const earlier = this.held.get(seq);
     // The same seq twice (this instance's own and a copy from the log): keep the one with the sender's echo.
-    if (!earlier || (!earlier.origin && event.origin)) this.held.set(seq, event);
+    if (!earlier || (!earlier.origin && event.origin)) {
+      this.held.set(seq, event);
+      if (!earlier) this.arrived.set(seq, performance.now());
+    }
     if (this.last === null) return;
     this.advance();
   }
@@ -92,6 +101,7 @@ export class RoomSequencer {
   dispose(): void {
     this.disposed = true;
     this.held.clear();
+    this.arrived.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -120,6 +130,11 @@ export class RoomSequencer {
     for (let next = this.held.get(last + 1); next && !this.disposed; next = this.held.get(last + 1)) {
       this.held.delete(++last);
       this.last = last;
+      const arrived = this.arrived.get(last);
+      if (arrived !== undefined) {
+        this.arrived.delete(last);
+        this.deps.observer?.ordered((performance.now() - arrived) / 1000);
+      }
       this.deps.deliver(next);
     }
   }
@@ -144,12 +159,14 @@ export class RoomSequencer {
     } catch (err) {
       this.filling = false;
       if (this.disposed) return;
+      this.deps.observer?.gapRead('failed');
       this.deps.warn({ err, roomId: this.deps.roomId }, 'reading missed room events failed; trying again');
       this.timer ??= setTimeout(() => void this.fill(), RETRY_MS);
       return;
     }
     this.filling = false;
     if (this.disposed) return;
+    this.deps.observer?.gapRead(frames === null ? 'gone' : 'filled');
     if (frames === null) {
       this.skipGap('the event log no longer holds them; clients resync when they rejoin');
       return;
@@ -169,6 +186,7 @@ export class RoomSequencer {
     const from = this.last! + 1;
     const to = this.gapEnd();
     this.deps.warn({ roomId: this.deps.roomId, from, to }, `room events skipped: ${reason}`);
+    this.deps.observer?.skipped(to - from + 1);
     this.last = to;
     this.advance();
   }

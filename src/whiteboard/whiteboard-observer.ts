@@ -21,8 +21,30 @@ export interface RoomObserver {
   delivered(type: string, receivers: number, receivedAt: number | undefined): void;
 }
 
+/**
+ * The room bus of an instance among several (Redis): the messages it exchanges with the other
+ * instances, and what putting their events and its own in one order costs.
+ */
+export interface BusObserver {
+  /** One message left for the other instances, or came from one. */
+  message(direction: 'published' | 'received'): void;
+  /**
+   * An ordered event reached the room's sockets `seconds` after it reached this instance: 0 when
+   * it could go at once, more when it waited for earlier seqs (from other instances) to arrive.
+   */
+  ordered(seconds: number): void;
+  /**
+   * The room event log was read for events that did not arrive: `filled` (it answered with them),
+   * `gone` (it no longer holds them) or `failed` (the database did not answer; tried again).
+   */
+  gapRead(outcome: 'filled' | 'gone' | 'failed'): void;
+  /** `events` missing events were given up: the log no longer held them (clients resync when they rejoin). */
+  skipped(events: number): void;
+}
+
 export const unobservedWriter: WriterObserver = { committed() {}, failed() {} };
 export const unobservedRoom: RoomObserver = { delivered() {} };
+export const unobservedBus: BusObserver = { message() {}, ordered() {}, gapRead() {}, skipped() {} };
 
 /** Now, in ms, on a clock comparable across the processes of one machine. */
 export const receivedNow = (): number => performance.timeOrigin + performance.now();

@@ -13,6 +13,13 @@ const seqs = (s: TestSocket, roomId: string) =>
     .map((m) => m.seq as number);
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/** A counter or histogram count from an instance's GET /metrics (the sample line that starts with `series`). */
+async function metric(server: Instance, series: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
 /** Waits until the socket has `n` ordered events in the room (or the time runs out). */
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -59,7 +66,7 @@ for (const count of [2, 3]) {
 }
 
 t.test('Redis cut from one instance mid-load: it keeps delivering its own; after restore every receiver has everything in order', { skip: skip ?? false }, async (t) => {
-  const [a, b] = await startCluster(t, 2, { env: fast });
+  const [a, b] = await startCluster(t, 2, { env: { ...fast, METRICS: 'true' } });
   const admin = await newUser(a!, 'admin');
   const roomId = await createRoom(a!, admin);
   const { senders, everyone } = await seat([a!, b!], roomId);
@@ -93,4 +100,16 @@ t.test('Redis cut from one instance mid-load: it keeps delivering its own; after
   await burst('after', 10);
   t.ok(await until(() => everyone.every((s) => seqs(s, roomId).length >= 240), 30_000));
   for (const [i, s] of everyone.entries()) t.same(seqs(s, roomId), upTo(240), `socket ${i}: 1..240 in order, no gap, no repeat`);
+
+  // What an operator sees of it on GET /metrics.
+  for (const [name, server] of [
+    ['A', a!],
+    ['B', b!],
+  ] as const) {
+    t.ok((await metric(server, 'inkwell_bus_messages_total{direction="published"}')) > 0, `${name} counts the messages it sent the other instance`);
+    t.ok((await metric(server, 'inkwell_bus_messages_total{direction="received"}')) > 0, `${name} counts the messages it got`);
+    t.ok((await metric(server, 'inkwell_bus_order_wait_seconds_count')) >= 120, `${name} timed the ordering of every event that reached it`);
+  }
+  t.ok((await metric(b!, 'inkwell_bus_gap_reads_total{outcome="filled"}')) > 0, "B counts the reads of the event log that filled in A's drawings during the cut");
+  t.equal(await metric(b!, 'inkwell_bus_events_skipped_total'), 0, 'and no event was given up');
 });

@@ -21,6 +21,7 @@ function setup(opts: { start?: number; logged?: number; keptFrom?: number; grace
   const delivered: RoomEvent[] = [];
   const asked: Array<[number, number]> = [];
   const warnings: string[] = [];
+  const observed = { waits: [] as number[], reads: [] as string[], skipped: [] as number[] };
   let failures = opts.failures ?? 0;
   const log: RoomEventLog = {
     async between(_roomId, after, upto) {
@@ -39,9 +40,14 @@ function setup(opts: { start?: number; logged?: number; keptFrom?: number; grace
     deliver: (e) => delivered.push(e),
     gapGraceMs: () => opts.grace ?? 5,
     warn: (_obj, msg) => warnings.push(msg),
+    observer: {
+      ordered: (seconds) => observed.waits.push(seconds),
+      gapRead: (outcome) => observed.reads.push(outcome),
+      skipped: (events) => observed.skipped.push(events),
+    },
   });
   const seqs = () => delivered.filter((e) => e.seq !== undefined).map((e) => (e.echoOnly ? `echo ${e.seq}` : e.seq));
-  return { seq, delivered, asked, warnings, seqs };
+  return { seq, delivered, asked, warnings, seqs, observed };
 }
 
 t.test('in order: delivered at once; a repeat is dropped', async (t) => {
@@ -146,4 +152,36 @@ t.test('a disposed sequencer delivers nothing more', async (t) => {
   s.seq.offer(event(1));
   await new Promise((r) => setTimeout(r, 50));
   t.same(s.seqs(), []);
+});
+
+t.test('the observer hears how long each arriving event waited, and what the log was asked', async (t) => {
+  const s = setup({ grace: 1000 });
+  await s.seq.ready();
+  s.seq.offer(event(1));
+  s.seq.offer(event(3));
+  await new Promise((r) => setTimeout(r, 40));
+  s.seq.offer(event(2));
+  t.same(s.seqs(), [1, 2, 3]);
+  t.equal(s.observed.waits.length, 3, 'once per event that arrived');
+  const [first, second, third] = s.observed.waits as [number, number, number];
+  t.ok(third >= 0.035, `3 waited for 2, about 40 ms (${third} s)`);
+  t.ok(third - Math.max(first, second) >= 0.035, `1 and 2 went as they came (${first} s, ${second} s)`);
+  t.same(s.observed.reads, [], 'no gap was left to read');
+
+  // A gap read fails once (retried after 500 ms), then fills; events from the log are not timed.
+  const s2 = setup({ failures: 1 });
+  await s2.seq.ready();
+  s2.seq.offer(event(3));
+  await until(() => s2.seqs().length === 3);
+  t.same(s2.observed.reads, ['failed', 'filled']);
+  t.equal(s2.observed.waits.length, 1, 'only 3 arrived by itself');
+  t.ok(s2.observed.waits[0]! >= 0.4, 'it waited for the retried read');
+
+  // The log no longer holds the missing events: they are given up, and counted.
+  const s3 = setup({ start: 10, keptFrom: 50 });
+  await s3.seq.ready();
+  s3.seq.offer(event(14));
+  await until(() => s3.seqs().length === 1);
+  t.same(s3.observed.reads, ['gone']);
+  t.same(s3.observed.skipped, [3], '11, 12 and 13');
 });

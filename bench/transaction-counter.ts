@@ -31,7 +31,9 @@ let installed = false;
 function observe(client: object, text: unknown): void {
   if (typeof text !== 'string') return;
   counts.statements++;
-  const head = text.trimStart().slice(0, 20).toLowerCase();
+  // The first word or two, without copying the statement (some are kilobytes long).
+  const start = text.search(/\S/);
+  const head = start < 0 ? '' : text.slice(start, start + 20).toLowerCase();
   if (head.startsWith('begin') || head.startsWith('start transaction')) {
     counts.explicit++;
     inTransaction.set(client, true);

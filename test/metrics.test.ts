@@ -1,23 +1,9 @@
 import t from 'tap';
 import { request } from './helpers/http.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { count, scrape, value } from './helpers/metrics.js';
+import { startServer } from './helpers/server.js';
 import { newUser as newLearner, openChat, startTutor, turnFrames } from './tutor/tutor-helpers.js';
 import { createRoom, joined, line, newUser } from './whiteboard/fixtures.js';
-
-/** The value of one sample in Prometheus text, e.g. value(text, 'inkwell_rooms_active'). */
-function value(text: string, sample: string): number | undefined {
-  const row = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return row === undefined ? undefined : Number(row.slice(sample.length + 1));
-}
-
-async function scrape(server: TestServer): Promise<string> {
-  const res = await fetch(`${server.url}/metrics`);
-  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
-  return res.text();
-}
-
-/** A histogram's sample count, e.g. count(text, 'inkwell_tutor_first_token_seconds'). */
-const count = (text: string, histogram: string) => value(text, `${histogram}_count`);
 
 t.test('off unless METRICS=true', async (t) => {
   const server = await startServer(t);

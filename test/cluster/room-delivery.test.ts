@@ -1,5 +1,6 @@
 import t from 'tap';
 import { clusterUnavailable, startCluster, type Instance } from '../helpers/cluster.js';
+import { count, scrape, value } from '../helpers/metrics.js';
 import type { TestSocket } from '../helpers/ws-client.js';
 import { createRoom, joined, line, newUser } from '../whiteboard/fixtures.js';
 
@@ -12,13 +13,6 @@ const seqs = (s: TestSocket, roomId: string) =>
     .filter((m) => m && m.roomId === roomId && ['draw', 'delete_drawing', 'clear_canvas', 'ai_message'].includes(m.type) && m.seq !== undefined)
     .map((m) => m.seq as number);
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-
-/** A counter or histogram count from an instance's GET /metrics (the sample line that starts with `series`). */
-async function metric(server: Instance, series: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
-}
 
 /** Waits until the socket has `n` ordered events in the room (or the time runs out). */
 async function until(check: () => boolean, ms: number): Promise<boolean> {
@@ -106,10 +100,12 @@ t.test('Redis cut from one instance mid-load: it keeps delivering its own; after
     ['A', a!],
     ['B', b!],
   ] as const) {
-    t.ok((await metric(server, 'inkwell_bus_messages_total{direction="published"}')) > 0, `${name} counts the messages it sent the other instance`);
-    t.ok((await metric(server, 'inkwell_bus_messages_total{direction="received"}')) > 0, `${name} counts the messages it got`);
-    t.ok((await metric(server, 'inkwell_bus_order_wait_seconds_count')) >= 120, `${name} timed the ordering of every event that reached it`);
+    const text = await scrape(server);
+    t.ok(value(text, 'inkwell_bus_messages_total{direction="published"}')! > 0, `${name} counts the messages it sent the other instance`);
+    t.ok(value(text, 'inkwell_bus_messages_total{direction="received"}')! > 0, `${name} counts the messages it got`);
+    t.ok(count(text, 'inkwell_bus_order_wait_seconds')! >= 120, `${name} timed the ordering of every event that reached it`);
   }
-  t.ok((await metric(b!, 'inkwell_bus_gap_reads_total{outcome="filled"}')) > 0, "B counts the reads of the event log that filled in A's drawings during the cut");
-  t.equal(await metric(b!, 'inkwell_bus_events_skipped_total'), 0, 'and no event was given up');
+  const bMetrics = await scrape(b!);
+  t.ok(value(bMetrics, 'inkwell_bus_gap_reads_total{outcome="filled"}')! > 0, "B counts the reads of the event log that filled in A's drawings during the cut");
+  t.equal(value(bMetrics, 'inkwell_bus_events_skipped_total'), 0, 'and no event was given up');
 });

@@ -31,9 +31,11 @@ const RETRY_MS = 500;
 export class RoomSequencer {
   /** The last seq delivered; null until the starting point is read. */
   private last: number | null = null;
-  private readonly held = new Map<number, RoomEvent>();
-  /** When each held event that came by itself (not from the log) reached this sequencer (performance.now()). */
-  private readonly arrived = new Map<number, number>();
+  /**
+   * Events waiting for earlier seqs, each with when it reached this sequencer (performance.now())
+   * if it came by itself rather than from the log: its wait is reported when it is delivered.
+   */
+  private readonly held = new Map<number, { event: RoomEvent; arrivedAt?: number }>();
   /** A seq known to exist (the database's head) that has not been delivered yet. */
   private head = 0;
   private init: Promise<void> | null = null;
@@ -54,10 +56,9 @@ export class RoomSequencer {
       (seq) => {
         if (this.disposed || this.last !== null) return;
         this.last = seq;
-        for (const [s, event] of this.held) {
+        for (const [s, { event }] of this.held) {
           if (s > seq) continue;
           this.held.delete(s);
-          this.arrived.delete(s);
           this.echoOnly(event);
         }
         this.advance();
@@ -83,10 +84,8 @@ export class RoomSequencer {
     }
     const earlier = this.held.get(seq);
     // The same seq twice (this instance's own and a copy from the log): keep the one with the sender's echo.
-    if (!earlier || (!earlier.origin && event.origin)) {
-      this.held.set(seq, event);
-      if (!earlier) this.arrived.set(seq, performance.now());
-    }
+    if (!earlier) this.held.set(seq, { event, arrivedAt: performance.now() });
+    else if (!earlier.event.origin && event.origin) earlier.event = event;
     if (this.last === null) return;
     this.advance();
   }
@@ -101,7 +100,6 @@ export class RoomSequencer {
   dispose(): void {
     this.disposed = true;
     this.held.clear();
-    this.arrived.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -130,12 +128,8 @@ export class RoomSequencer {
     for (let next = this.held.get(last + 1); next && !this.disposed; next = this.held.get(last + 1)) {
       this.held.delete(++last);
       this.last = last;
-      const arrived = this.arrived.get(last);
-      if (arrived !== undefined) {
-        this.arrived.delete(last);
-        this.deps.observer?.ordered((performance.now() - arrived) / 1000);
-      }
-      this.deps.deliver(next);
+      if (next.arrivedAt !== undefined) this.deps.observer?.ordered((performance.now() - next.arrivedAt) / 1000);
+      this.deps.deliver(next.event);
     }
   }
 
@@ -173,7 +167,7 @@ export class RoomSequencer {
     }
     for (const message of frames) {
       // Arrived by itself meanwhile: the held copy (with its sender's echo) wins.
-      if (message.seq > this.last && !this.held.has(message.seq)) this.held.set(message.seq, roomEvent({ message, seq: message.seq }));
+      if (message.seq > this.last && !this.held.has(message.seq)) this.held.set(message.seq, { event: roomEvent({ message, seq: message.seq }) });
     }
     this.drain();
     // The log answered without every missing event: waiting again would only ask it the same.

@@ -4,6 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { type PGliteOpening, PGliteThread } from './pglite-thread.js';
 import { migrationProvider } from '../../migrations/index.js';
+import { withOwnSchemaIntrospection } from './own-schema-introspector.js';
 import { resilientPool, type DbLog } from './postgres-pool.js';
 import type { Database } from './types.js';
 
@@ -85,7 +86,7 @@ export async function connectDatabase(opts: DbOptions): Promise<DbHandle> {
     }
   }
   const thread = kind === 'pglite' ? await pgliteThread(opts) : null;
-  const db = new Kysely<Database>({ dialect: thread ? pgliteDialect(thread) : postgresDialect(opts) });
+  const db = new Kysely<Database>({ dialect: withOwnSchemaIntrospection(thread ? pgliteDialect(thread) : postgresDialect(opts)) });
   return { db, kind, thread, ...(thread ? { opening: thread.opening } : {}), close: () => db.destroy() };
 }
 

@@ -116,7 +116,9 @@ function report(one: LoadResult, two: LoadResult, perDrawing: PerDrawing, loadBe
   console.log(`delivered a/b:              ${f(two.deliveredPerSecond / one.deliveredPerSecond, 3)}   (target ≥ 0.95)`);
   console.log(`p99 across instances − b:   ${f((two.crossP99 ?? Number.NaN) - one.p99, 2)} ms   (target ≤ 5 ms)`);
   console.log(`p99 all receivers − b:      ${f(two.p99 - one.p99, 2)} ms`);
-  console.log(`Redis commands per drawing: ${f(perDrawing.redisCommands, 3)}   (counted by both instances' room bus: one PUBLISH per commit, plus presence heartbeats)`);
+  console.log(
+    `Redis commands per drawing: ${f(perDrawing.redisCommands, 3)}   (sent by both instances: a PUBLISH per commit and per message of forwarded writes, presence and lease scripts)`,
+  );
   console.log(
     `transactions per drawing:   ${f(perDrawing.transactionsOne, 3)} one instance, ${f(perDrawing.transactionsTwo, 3)} two instances together (each commit is one write to every socket of the room)`,
   );

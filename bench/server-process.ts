@@ -159,8 +159,7 @@ async function runInkwell(): Promise<void> {
           // The group-commit writer counts its own transactions; the driver-level count also sees reads.
           const writer = app.whiteboard?.writer.stats;
           // With REDIS_URL, the Redis commands the room bus sent (messages and presence scripts).
-          const bus = (app.whiteboard?.bus as { stats?: { published: number; scripts: number } } | undefined)?.stats;
-          const redisCommands = bus ? bus.published + bus.scripts : 0;
+          const redisCommands = app.redis?.sent.commands ?? 0;
           return send({ type: 'reply', id: msg.id, result: { ...transactionCounts(), writerTransactions: writer?.transactions ?? 0, redisCommands } });
         }
         case 'histograms': {

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PictureObserver } from '../src/images/openai-image-studio.js';
 import type { TutorObserver } from '../src/tutor/tutor-observer.js';
-import { type BusObserver, receivedNow, type RoomObserver, type WriterObserver } from '../src/whiteboard/whiteboard-observer.js';
+import { type BusObserver, FORWARD_OUTCOMES, receivedNow, type RoomObserver, type WriterObserver } from '../src/whiteboard/whiteboard-observer.js';
 
 /** What the socket transport reports. */
 export interface SocketObserver {
@@ -141,6 +141,14 @@ export default fp(
       registers,
     });
 
+    const forwarded = new Counter({
+      name: 'inkwell_writes_forwarded_total',
+      help: "Writes of this instance's sockets forwarded to the instance writing their room, by how they ended",
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of FORWARD_OUTCOMES) forwarded.inc({ outcome }, 0);
+
     app.decorate('observers', {
       tutor: {
         turnEnded: (outcome, code) => turns.inc({ outcome, code: code ?? '' }),
@@ -169,6 +177,7 @@ export default fp(
         ordered: (seconds) => orderWait.observe(seconds),
         gapRead: (outcome) => gapReads.inc({ outcome }),
         skipped: (events) => skipped.inc(events),
+        forwarded: (outcome) => forwarded.inc({ outcome }),
       },
     } satisfies Observers);
 

@@ -24,6 +24,8 @@ export interface SharedRedis {
   publish(channel: string, message: string): void;
   /** At most `limit` events per key in any rolling `windowMs`, counted for every instance under `name`. */
   window(name: string, limit: number, windowMs: number): SharedWindow;
+  /** Commands sent through run, publish and window since start (what the cluster benchmark counts). */
+  readonly sent: { commands: number };
 }
 
 // One sorted set per key, scored by Redis's own clock (instances' clocks may differ): drop what left
@@ -125,7 +127,9 @@ export default fp(
       onReconnect(listener) {
         reconnectListeners.push(listener);
       },
+      sent: { commands: 0 },
       async run(script, keys, args) {
+        shared.sent.commands++;
         let sha = shas.get(script);
         if (!sha) {
           sha = createHash('sha1').update(script).digest('hex');
@@ -141,11 +145,13 @@ export default fp(
         }
       },
       publish(channel, message) {
+        shared.sent.commands++;
         client.publish(prefix + channel, message).catch(() => {});
       },
       window(name, limit, windowMs) {
         return {
           async take(key): Promise<Verdict> {
+            shared.sent.commands++;
             const retryAfterMs = Number(await client.eval(SLIDING_WINDOW, 1, `${prefix}window:${name}:${key}`, windowMs, limit, randomUUID()));
             return retryAfterMs < 0 ? { ok: true } : { ok: false, retryAfterMs };
           },

@@ -9,6 +9,8 @@ import { RedisRoomBus } from '../src/whiteboard/redis-room-bus.js';
 import { InProcessRoomBus, type RoomBus } from '../src/whiteboard/room-bus.js';
 import { RoomRegistry } from '../src/whiteboard/room-registry.js';
 import { RoomStore } from '../src/whiteboard/room-store.js';
+import { LocalRoomWrites } from '../src/whiteboard/room-writes.js';
+import { ClusterRoomWrites } from '../src/whiteboard/cluster-room-writes.js';
 import type { RoomDeps } from '../src/whiteboard/room.js';
 import { writerObservers } from '../src/whiteboard/whiteboard-observer.js';
 import { WriteOutageLog } from '../src/whiteboard/write-outage-log.js';
@@ -59,11 +61,14 @@ export default fp(
       const local = new SlidingWindowCounter(limit, 60_000, () => performance.now());
       return new SharedConnectionCounter(new FallbackWindow(app.redis.window('ws-connections', limit, 60_000), local));
     };
+    // With several instances one of them writes each busy room; the others forward their sockets' writes to it.
+    const local = new LocalRoomWrites(writer, bus);
+    const writes = bus instanceof RedisRoomBus ? bus.routeWrites(local) : local;
     const access = new RoomAccess(app.db, app.clock, bus);
     const deps: RoomDeps = {
       bus,
       roleOf: (room, userId) => access.roleOf(room, userId),
-      writer,
+      writes,
       store,
       eventLog,
       log: app.log,
@@ -81,6 +86,7 @@ export default fp(
     });
     // Sockets are closed (1001) before this runs; what they sent and was accepted still gets stored.
     app.addHook('onClose', async () => {
+      if (writes instanceof ClusterRoomWrites) await writes.close();
       await writer.close();
       if (bus instanceof RedisRoomBus) await bus.close();
     });

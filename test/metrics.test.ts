@@ -78,6 +78,7 @@ t.test('commit batch size and duration, events delivered by type, send→deliver
   t.equal(count(text, 'inkwell_bus_order_wait_seconds'), 0);
   t.equal(value(text, 'inkwell_bus_gap_reads_total{outcome="filled"}'), 0);
   t.equal(value(text, 'inkwell_bus_events_skipped_total'), 0);
+  t.equal(value(text, 'inkwell_writes_forwarded_total{outcome="stored"}'), 0);
   for (const name of ['inkwell_commit_batch_size', 'inkwell_commit_duration_seconds', 'inkwell_send_to_deliver_seconds']) {
     t.match(text, new RegExp(`# HELP ${name} .+\\n# TYPE ${name} histogram`), `${name} is a histogram with its help`);
   }

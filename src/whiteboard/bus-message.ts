@@ -18,6 +18,8 @@ const EventHeader = Type.Object({
   seq: Type.Optional(Type.Integer()),
   volatile: Type.Optional(Type.Boolean()),
   exceptUserId: Type.Optional(Type.String()),
+  /** Stored for a write this instance forwarded (cluster-room-writes.ts). */
+  forwarded: Type.Optional(Type.Object({ instance: Type.String(), req: Type.Integer() })),
 });
 type EventHeader = Static<typeof EventHeader>;
 
@@ -52,8 +54,8 @@ export interface BusMessage {
 }
 
 /** Only what crosses instances: the sender's echo and receipt time stay where the event began. */
-function header({ type, seq, volatile, exceptUserId }: RoomEvent): EventHeader {
-  return { type, seq, volatile, exceptUserId };
+function header({ type, seq, volatile, exceptUserId, forwarded }: RoomEvent): EventHeader {
+  return { type, seq, volatile, exceptUserId, forwarded };
 }
 
 /** The events as messages, in order: as few as `MAX_EVENTS_PER_MESSAGE` and `MAX_MESSAGE_TEXT` allow. */

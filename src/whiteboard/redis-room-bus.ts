@@ -5,6 +5,8 @@ import type { RoomEventLog } from './event-log.js';
 import { frame, type Member } from './protocol.js';
 import { type AccessChange, type RoomBus, type RoomEvent, type RoomListener, roomEvent } from './room-bus.js';
 import { RoomSequencer } from './room-sequencer.js';
+import { ClusterRoomWrites, type ClusterWritesTiming } from './cluster-room-writes.js';
+import type { LocalRoomWrites } from './room-writes.js';
 import { type BusObserver, unobservedBus } from './whiteboard-observer.js';
 
 /** The few things the bus needs from Redis (channel and key names are under the deployment's prefix). */
@@ -29,6 +31,8 @@ export interface RedisRoomBusDeps {
   timing?: Partial<BusTiming>;
   /** Messages exchanged, ordering waits and gap reads (the metrics plugin's). */
   observer?: BusObserver;
+  /** The room writers' leases and forwarded writes (routeWrites). */
+  writesTiming?: Partial<ClusterWritesTiming>;
 }
 
 export interface BusTiming {
@@ -81,6 +85,8 @@ export class RedisRoomBus implements RoomBus {
   private readonly touched = new Set<string>();
   /** Presence steps in flight: shutdown lets them finish before Redis is disconnected. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Each room written by one instance, the others forwarding to it (set by routeWrites). */
+  private writes: ClusterRoomWrites | null = null;
 
   constructor(private readonly deps: RedisRoomBusDeps) {
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
@@ -116,6 +122,24 @@ export class RedisRoomBus implements RoomBus {
     });
   }
 
+  /**
+   * The room writes of this instance: `local` for the rooms it writes, forwarding for the others.
+   * Events stored for this instance's forwarded writes come back through this bus.
+   */
+  routeWrites(local: LocalRoomWrites): ClusterRoomWrites {
+    const { redis, logger, writesTiming } = this.deps;
+    this.writes = new ClusterRoomWrites({
+      redis,
+      instanceId: this.instanceId,
+      local,
+      serves: (roomId) => this.rooms.has(roomId),
+      logger,
+      observer: this.observer,
+      ...(writesTiming ? { timing: writesTiming } : {}),
+    });
+    return this.writes;
+  }
+
   subscribe(roomId: string, listener: RoomListener): () => void {
     const room = this.rooms.get(roomId) ?? this.activate(roomId);
     room.listeners.add(listener);
@@ -125,6 +149,8 @@ export class RedisRoomBus implements RoomBus {
       this.rooms.delete(roomId);
       room.sequencer.dispose();
       room.unsubscribe();
+      // Their events will not reach this instance now: their senders left the room.
+      this.writes?.abandon(roomId);
     };
   }
 
@@ -199,7 +225,10 @@ export class RedisRoomBus implements RoomBus {
     if (!message || message.from === this.instanceId) return;
     this.observer.message('received');
     // In one turn: each of this instance's sockets gets the whole message in one write.
-    for (const event of message.events) room.sequencer.offer(event);
+    for (const event of message.events) {
+      this.writes?.claim(event);
+      room.sequencer.offer(event);
+    }
     if (message.access) for (const l of room.listeners) l.accessChanged(message.access);
     if (message.head !== undefined) room.sequencer.catchUp(message.head);
   }
@@ -292,6 +321,7 @@ export class RedisRoomBus implements RoomBus {
         logger.debug({ err, roomId }, 'presence heartbeat failed');
       }
     }
+    await this.writes?.renew();
     // Role changes and removals made on other instances meanwhile were published to no one.
     if (recover) for (const room of this.rooms.values()) for (const l of room.listeners) l.accessMayHaveChanged();
     const ids = [...this.rooms.keys()];
@@ -331,5 +361,6 @@ export class RedisRoomBus implements RoomBus {
     await new Promise((r) => setImmediate(r));
     this.local.clear();
     this.touched.clear();
+    this.writes?.dispose();
   }
 }

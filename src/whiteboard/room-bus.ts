@@ -20,6 +20,14 @@ export interface RoomEvent {
   origin?: { connectionId: string; message: ServerMessage };
   /** The room already had this event (read back from the log before the sender's own copy came): only `origin` gets it. */
   echoOnly?: boolean;
+  /** Stored for another instance's socket (a forwarded write): that instance echoes it to its sender. */
+  forwarded?: ForwardTag;
+}
+
+/** A write one instance forwarded to the instance that writes the room: whose, and which of its requests. */
+export interface ForwardTag {
+  instance: string;
+  req: number;
 }
 
 /** What a room hands to the bus: the frame as a message, encoded here once. */

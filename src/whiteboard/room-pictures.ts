@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ImageGenerationError, ImageQuotaError, type ImageFailureCode, type ImageStudio } from '../images/image-studio.js';
 import { shapeOf } from './drawing.js';
-import type { WriteOp, WriteResult } from './write-ops.js';
+import type { WriteOp } from './write-ops.js';
+import type { Recorded } from './room-writes.js';
 import type { Participant } from './participant.js';
 import { frame, type ClientMessageOf } from './protocol.js';
 import type { OutgoingEvent } from './room-bus.js';
@@ -15,7 +16,7 @@ export interface PictureRoom {
   /** Unordered frames (ai_generating, failures) straight to the room. */
   publish(event: OutgoingEvent): void;
   /** The room's one way to store an ordered event: once stored, its logged frame is broadcast. */
-  record(p: Participant, op: WriteOp): Promise<WriteResult>;
+  record(p: Participant, op: WriteOp): Promise<Recorded>;
 }
 
 const AI_DEFAULTS = { x: 100, y: 100, width: 512, height: 512 };

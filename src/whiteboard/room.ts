@@ -1,8 +1,8 @@
 import { assertNever } from '../assert-never.js';
 import type { ImageStudio } from '../images/image-studio.js';
 import { shapeOf } from './drawing.js';
-import type { DrawingWriter } from './drawing-writer.js';
-import type { WriteOp, WriteResult } from './write-ops.js';
+import type { WriteOp } from './write-ops.js';
+import { echoOf, type Recorded, type RoomWrites } from './room-writes.js';
 import { encode, frame, type Role, type RoomMessage } from './protocol.js';
 import { makePicture, type PictureRoom } from './room-pictures.js';
 import { sendReplay } from './room-replay.js';
@@ -23,7 +23,8 @@ export interface RoomLog {
 
 export interface RoomDeps {
   bus: RoomBus;
-  writer: DrawingWriter;
+  /** Stores ordered events and puts them on the bus: here, or through the instance that writes the room. */
+  writes: RoomWrites;
   store: RoomStore;
   /** Where a resuming joiner's missed events are read from. */
   eventLog: RoomEventLog;
@@ -196,26 +197,28 @@ export class Room {
       (result) => {
         if (result.kind === 'refused') p.sendError(result.code, result.message, { roomId: this.id, ref: clientRef });
       },
-      (err) => {
-        // A database outage is logged once by the writer's outage log, not once per refused write.
-        if (!isConnectionError(err)) this.deps.log.error({ err, roomId: this.id }, 'storing a room event failed');
+      (err: unknown) => {
+        // A database outage is logged once by the writer's outage log, not once per refused write;
+        // a write forwarded to another instance was logged there.
+        if (!isConnectionError(err) && !(err as { reported?: boolean }).reported) this.deps.log.error({ err, roomId: this.id }, 'storing a room event failed');
+        // A socket that left the room hears nothing more of it.
+        if (!this.seats.has(p.connectionId)) return;
         p.sendError('internal', 'The server could not store that; try again.', { roomId: this.id, ref: clientRef });
       },
     );
   }
 
   /**
-   * Stores one ordered event and, as its commit resolves (in seq order), puts on the bus the very
-   * frame the writer logged: nothing is broadcast before it is stored. The sender's own draw comes
-   * back with its clientRef; a repeated clientRef is answered to the sender alone.
+   * Stores one ordered event, which then reaches every socket through the bus (the sender's own draw
+   * with its clientRef); a repeated clientRef is answered to the sender alone.
    */
-  private async record(p: Participant, op: WriteOp, clientRef?: string, receivedAt?: number): Promise<WriteResult> {
-    const result = await this.deps.writer.write(op);
-    if (result.kind === 'refused') return result;
-    const message = result.frame;
-    const echo = clientRef !== undefined && message.type === 'draw' ? { ...message, clientRef } : undefined;
-    if (result.kind === 'duplicate') p.send(encode(echo ?? message));
-    else this.publish({ message, seq: message.seq, origin: echo && { connectionId: p.connectionId, message: echo }, receivedAt });
+  private async record(p: Participant, op: WriteOp, clientRef?: string, receivedAt?: number): Promise<Recorded> {
+    const result = await this.deps.writes.record(op, {
+      connectionId: p.connectionId,
+      ...(clientRef !== undefined ? { clientRef } : {}),
+      ...(receivedAt !== undefined ? { receivedAt } : {}),
+    });
+    if (result.kind === 'duplicate') p.send(encode(echoOf(result.frame, clientRef) ?? result.frame));
     return result;
   }
 

@@ -40,11 +40,21 @@ export interface BusObserver {
   gapRead(outcome: 'filled' | 'gone' | 'failed'): void;
   /** `events` missing events were given up: the log no longer held them (clients resync when they rejoin). */
   skipped(events: number): void;
+  /** A write of this instance's socket was forwarded to the instance writing its room, and ended so. */
+  forwarded(outcome: ForwardOutcome): void;
 }
+
+/**
+ * How a forwarded write ended: stored, refused or a repeat (as if written here); `not_writer` (that
+ * instance no longer wrote the room: asked again), `failed` (its database did not store it),
+ * `timeout` (it did not answer: the room was taken over) or `abandoned` (the sender left the room).
+ */
+export type ForwardOutcome = 'stored' | 'refused' | 'duplicate' | 'not_writer' | 'failed' | 'timeout' | 'abandoned';
+export const FORWARD_OUTCOMES: ForwardOutcome[] = ['stored', 'refused', 'duplicate', 'not_writer', 'failed', 'timeout', 'abandoned'];
 
 export const unobservedWriter: WriterObserver = { committed() {}, failed() {} };
 export const unobservedRoom: RoomObserver = { delivered() {} };
-export const unobservedBus: BusObserver = { message() {}, ordered() {}, gapRead() {}, skipped() {} };
+export const unobservedBus: BusObserver = { message() {}, ordered() {}, gapRead() {}, skipped() {}, forwarded() {} };
 
 /** Now, in ms, on a clock comparable across the processes of one machine. */
 export const receivedNow = (): number => performance.timeOrigin + performance.now();

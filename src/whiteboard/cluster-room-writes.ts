@@ -223,6 +223,7 @@ export class ClusterRoomWrites implements RoomWrites {
 
   /** The room's last socket here left: its forwarded writes' events will not come back through this instance. */
   abandon(roomId: string): void {
+    this.leases.drop(roomId);
     for (const [req, forward] of [...this.forwards]) {
       if (forward.roomId !== roomId) continue;
       this.take(req);
@@ -250,7 +251,11 @@ export class ClusterRoomWrites implements RoomWrites {
       for (const instance of this.forwarders.get(roomId) ?? []) byInstance.set(instance, [...(byInstance.get(instance) ?? []), roomId]);
       this.forwarders.delete(roomId);
     }
-    for (const [instance, rooms] of byInstance) this.deps.redis.publish(`instance:${instance}`, encodeReleased(this.deps.instanceId, rooms, this.taken.get(instance) ?? 0));
+    const stillForwarding = new Set([...this.forwarders.values()].flatMap((set) => [...set]));
+    for (const [instance, rooms] of byInstance) {
+      this.deps.redis.publish(`instance:${instance}`, encodeReleased(this.deps.instanceId, rooms, this.taken.get(instance) ?? 0));
+      if (!stillForwarding.has(instance)) this.taken.delete(instance);
+    }
   }
 
   /**

@@ -74,6 +74,11 @@ export class WriterLeases {
     if (this.others.get(roomId)?.holder === holder) this.others.delete(roomId);
   }
 
+  /** This instance stopped serving the room: what it read of the room's writer is dropped (it may not come back). */
+  drop(roomId: string): void {
+    this.others.delete(roomId);
+  }
+
   holds(roomId: string): boolean {
     return this.mine.has(roomId);
   }

@@ -131,8 +131,9 @@ export class ClusterRoomWrites implements RoomWrites {
         return;
       }
       this.outbox.set(holder, [{ req, op }]);
-      // Everything forwarded to that instance this turn goes as one message.
-      queueMicrotask(() => {
+      // Everything forwarded to that instance in this pass of the event loop goes as one message
+      // (the sockets read in one pass, not only one read's messages): fewer PUBLISHes, no timer.
+      setImmediate(() => {
         const writes = this.outbox.get(holder) ?? [];
         this.outbox.delete(holder);
         for (const message of encodeWrites(this.deps.instanceId, writes)) this.deps.redis.publish(`instance:${holder}`, message);

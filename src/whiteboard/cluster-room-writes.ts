@@ -1,3 +1,4 @@
+import { isConnectionError } from '../db/connection-error.js';
 import { decodeForwardMessage, encodeReleased, encodeReply, encodeWrites, type ForwardReply } from './forward-message.js';
 import type { OrderedEvent, ServerMessage } from './protocol.js';
 import type { BusRedis } from './redis-room-bus.js';
@@ -10,9 +11,11 @@ import { type LeaseTiming, WriterLeases } from './writer-leases.js';
 export interface ClusterWritesTiming extends LeaseTiming {
   /** A forwarded write unanswered this long: its room's writer is taken to be gone. */
   forwardTimeoutMs: number;
+  /** After its database failed a write, this instance writes no room for the others for this long. */
+  unfitMs: number;
 }
 
-export const DEFAULT_CLUSTER_WRITES_TIMING: ClusterWritesTiming = { leaseMs: 6000, cacheMs: 2000, forwardTimeoutMs: 3000 };
+export const DEFAULT_CLUSTER_WRITES_TIMING: ClusterWritesTiming = { leaseMs: 6000, cacheMs: 2000, forwardTimeoutMs: 3000, unfitMs: 5000 };
 
 export interface ClusterWritesDeps {
   redis: BusRedis;
@@ -78,6 +81,8 @@ export class ClusterRoomWrites implements RoomWrites {
   /** Per instance, the last of its forwarded writes this one took (they arrive in order). */
   private readonly taken = new Map<string, number>();
   private readonly observer: Pick<BusObserver, 'forwarded'>;
+  /** Until when (performance.now()) this instance writes no room for the others: its database failed. */
+  private unfitUntil = 0;
 
   constructor(private readonly deps: ClusterWritesDeps) {
     this.timing = { ...DEFAULT_CLUSTER_WRITES_TIMING, ...deps.timing };
@@ -87,32 +92,57 @@ export class ClusterRoomWrites implements RoomWrites {
   }
 
   async record(op: WriteOp, sender: Sender, retried = false): Promise<Recorded> {
-    const { redis, instanceId, local } = this.deps;
-    if (this.closing || !redis.isUp()) return local.record(op, sender);
-    let holder: string;
+    const { redis, instanceId } = this.deps;
+    if (this.closing || !redis.isUp()) return this.writeHere(op, sender);
+    let holder: string | null;
     try {
-      const known = this.leases.writerOf(op.roomId);
-      holder = typeof known === 'string' ? known : await known;
+      // An instance whose database just failed claims no room: another one writes it, if any does.
+      const known = this.leases.writerOf(op.roomId, !this.unfit());
+      holder = typeof known === 'string' || known === null ? known : await known;
     } catch {
-      return local.record(op, sender);
+      return this.writeHere(op, sender);
     }
-    if (holder === instanceId) return local.record(op, sender);
+    if (holder === instanceId || holder === null) return this.writeHere(op, sender);
     try {
       return await this.forward(holder, op, sender);
     } catch (err) {
       if (err instanceof NotWriter) {
         this.leases.forget(op.roomId, holder);
         // Asked twice and told no twice (a lease in hand-over): this instance writes it.
-        return retried ? local.record(op, sender) : this.record(op, sender, true);
+        return retried ? this.writeHere(op, sender) : this.record(op, sender, true);
       }
-      if (!(err instanceof ForwardTimeout)) throw err;
-      this.deps.logger.warn({ roomId: op.roomId, writer: holder }, 'the instance writing this room did not answer; this instance takes the room over');
-      await this.leases.takeOver(op.roomId, holder).catch(() => {});
-      // A draw with a clientRef is safe to store again: if the silent writer stored it after all, the
+      if (err instanceof ForwardTimeout) {
+        this.deps.logger.warn({ roomId: op.roomId, writer: holder }, 'the instance writing this room did not answer; this instance takes the room over');
+        await this.leases.takeOver(op.roomId, holder).catch(() => {});
+      } else if (!(err instanceof ForwardFailed)) throw err;
+      // A draw with a clientRef is safe to store again: if the writer stored it after all, the
       // database answers `duplicate`. Anything else might be stored twice: its sender tries again.
-      if (op.kind === 'draw' && op.clientRef !== null) return local.record(op, sender);
+      if (op.kind === 'draw' && op.clientRef !== null) return this.writeHere(op, sender);
       throw err;
     }
+  }
+
+  private unfit(): boolean {
+    return performance.now() < this.unfitUntil;
+  }
+
+  private writeHere(op: WriteOp, sender: Sender): Promise<Recorded> {
+    return this.deps.local.record(op, sender).catch((err: unknown) => {
+      this.databaseFailed(err);
+      throw err;
+    });
+  }
+
+  /**
+   * This instance's database failed a write: it gives up the rooms it writes, and the instances
+   * that forwarded to it write them (theirs may still answer). Its own sockets' writes then go to
+   * whichever instance writes their room.
+   */
+  private databaseFailed(err: unknown): void {
+    if (!isConnectionError(err)) return;
+    const wasFit = !this.unfit();
+    this.unfitUntil = performance.now() + this.timing.unfitMs;
+    if (wasFit) void this.leases.releaseAll().then((rooms) => this.tellReleased([...new Set([...rooms, ...this.forwarders.keys()])]));
   }
 
   private forward(holder: string, op: WriteOp, sender: Sender): Promise<Recorded> {
@@ -205,7 +235,7 @@ export class ClusterRoomWrites implements RoomWrites {
   private async serve(from: string, req: number, op: WriteOp): Promise<void> {
     this.taken.set(from, req);
     const reply = (r: ForwardReply) => this.deps.redis.publish(`instance:${from}`, encodeReply(this.deps.instanceId, r));
-    if (this.closing || !this.leases.holds(op.roomId) || !this.deps.serves(op.roomId)) {
+    if (this.closing || this.unfit() || !this.leases.holds(op.roomId) || !this.deps.serves(op.roomId)) {
       await this.release(op.roomId);
       reply({ req, outcome: 'not_writer' });
       return;
@@ -216,9 +246,10 @@ export class ClusterRoomWrites implements RoomWrites {
       const recorded = await this.deps.local.store(op, undefined, { instance: from, req });
       if (recorded.kind === 'refused') reply({ req, outcome: 'refused', code: recorded.code, message: recorded.message });
       else if (recorded.kind === 'duplicate') reply({ req, outcome: 'duplicate', frame: recorded.frame as unknown as Record<string, unknown> });
-    } catch {
+    } catch (err) {
       // The writer logged the outage; the closing writer refuses new writes: let the sender ask again.
       reply({ req, outcome: this.closing ? 'not_writer' : 'failed' });
+      this.databaseFailed(err);
     }
   }
 

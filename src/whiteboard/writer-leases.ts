@@ -14,6 +14,9 @@ if v then return v end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]`;
 
+/** The holder, or '' when no one holds the lease. */
+const PEEK = `return redis.call('GET', KEYS[1]) or ''`;
+
 /** 1 when ARGV[1] still holds the lease (now renewed), else 0. */
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -56,12 +59,15 @@ export class WriterLeases {
 
   private key = (roomId: string) => `writer:${roomId}`;
 
-  /** The instance that writes the room, claiming it for this one if no one does: at once when known. */
-  writerOf(roomId: string): string | Promise<string> {
+  /**
+   * The instance that writes the room, claiming it for this one if no one does and `claim` allows
+   * (null: no one does, and this instance may not claim it): at once when known.
+   */
+  writerOf(roomId: string, claim = true): string | null | Promise<string | null> {
     if (this.mine.has(roomId)) return this.self;
     const known = this.others.get(roomId);
     if (known && known.until > performance.now()) return known.holder;
-    return this.read(CLAIM, roomId, [this.self, this.timing.leaseMs]);
+    return claim ? this.read(CLAIM, roomId, [this.self, this.timing.leaseMs]) : this.read(PEEK, roomId, []).then((holder) => holder || null);
   }
 
   /** After `holder` stopped answering: this instance takes the room over, unless someone else did first. */
@@ -118,6 +124,7 @@ export class WriterLeases {
 
   private async read(script: string, roomId: string, args: Array<string | number>): Promise<string> {
     const holder = String(await this.redis.run(script, [this.key(roomId)], args));
+    if (holder === '') return holder;
     if (holder === this.self) {
       this.mine.add(roomId);
       this.others.delete(roomId);

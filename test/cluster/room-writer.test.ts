@@ -16,8 +16,8 @@ const commits = async (server: Parameters<typeof scrape>[0]) => value(await scra
 const forwarded = async (server: Parameters<typeof scrape>[0], outcome: string) => value(await scrape(server), `inkwell_writes_forwarded_total{outcome="${outcome}"}`) ?? 0;
 
 /** Two instances, Alice on A and Bob on B in one room, and Alice's first draw, which makes A the room's writer. */
-async function roomWrittenByA(t: Parameters<typeof startCluster>[0], tag: string) {
-  const [a, b] = (await startCluster(t, 2, { env })) as [Instance, Instance];
+async function roomWrittenByA(t: Parameters<typeof startCluster>[0], tag: string, proxyDatabase = false) {
+  const [a, b] = (await startCluster(t, 2, { env }, { proxyDatabase })) as [Instance, Instance];
   const alice = await newUser(a, `alice-${tag}`);
   const roomId = await createRoom(a, alice);
   const onA = await joined(a, alice, roomId);
@@ -107,4 +107,23 @@ t.test('a writer that dies: a draw without a clientRef is refused rather than ri
   t.match(await onB.sock.next('draw', 2000), { seq: a1.seq + 1 }, 'the retry is stored by B, which writes the room now');
   t.equal(await forwarded(b, 'timeout'), 1);
   await onB.sock.close();
+});
+
+t.test('a writer whose database fails gives its rooms up: the other instance writes them, for both', { skip: skip ?? false }, async (t) => {
+  const { a, b, roomId, onA, onB, a1 } = await roomWrittenByA(t, 'f', true);
+  a.databaseProxy!.cut();
+  onB.sock.send(line(roomId, { clientRef: 'b1' }));
+  const b1 = await onB.sock.next((m) => m.type === 'draw' && m.clientRef === 'b1', 10_000);
+  t.equal(b1.seq, a1.seq + 1, 'a draw forwarded to A, which could not store it, is stored by B');
+  t.equal(await forwarded(b, 'failed'), 1);
+  onB.sock.send(line(roomId, { clientRef: 'b2' }));
+  t.match(await onB.sock.next((m) => m.type === 'draw' && m.clientRef === 'b2', 5000), { seq: b1.seq + 1 }, 'B writes the room now');
+
+  // A's own sockets draw through B while A's database is away.
+  onA.sock.send(line(roomId, { clientRef: 'a2' }));
+  t.match(await onA.sock.next((m) => m.type === 'draw' && m.clientRef === 'a2', 5000), { seq: b1.seq + 2 }, 'a draw sent to A is stored by B');
+  t.equal(await forwarded(a, 'stored'), 1);
+  t.same(await nothingMore(onB.sock, (m) => m.type === 'error', 100), [], 'no error on B');
+  t.same(await nothingMore(onA.sock, (m) => m.type === 'error', 100), [], 'no error on A');
+  await Promise.all([onA.sock.close(), onB.sock.close()]);
 });

@@ -13,13 +13,15 @@ export function clusterUnavailable(): string | null {
 export interface Instance extends TestServer {
   /** Between this instance and Redis: cut() it to take Redis away from this instance alone. */
   redisProxy: FaultProxy;
+  /** With `proxyDatabase`: between this instance and PostgreSQL. */
+  databaseProxy?: FaultProxy;
 }
 
 /**
  * `count` app instances on one PostgreSQL schema and one Redis under a key prefix of this test's
  * own, each reaching Redis through a fault proxy of its own.
  */
-export async function startCluster(t: Test, count: number, opts: TestServerOptions = {}): Promise<Instance[]> {
+export async function startCluster(t: Test, count: number, opts: TestServerOptions = {}, { proxyDatabase = false } = {}): Promise<Instance[]> {
   const database = persistentDatabase(t);
   const redisUrl = new URL(process.env.TEST_REDIS_URL!);
   const prefix = `test:${randomBytes(6).toString('hex')}:`;
@@ -31,8 +33,22 @@ export async function startCluster(t: Test, count: number, opts: TestServerOptio
     const viaProxy = new URL(redisUrl);
     viaProxy.hostname = redisProxy.host;
     viaProxy.port = String(redisProxy.port);
-    const server = await startServer(t, { ...opts, database, env: { REDIS_URL: viaProxy.toString(), REDIS_KEY_PREFIX: prefix, ...opts.env } });
-    instances.push(Object.assign(server, { redisProxy }));
+    const databaseEnv: Record<string, string> = {};
+    let databaseProxy: FaultProxy | undefined;
+    if (proxyDatabase) {
+      const target = new URL(database.env.DATABASE_URL!);
+      databaseProxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      // Registered before the server's own teardown, so it runs first: the server closes with its database back.
+      t.teardown(() => databaseProxy?.restore());
+      target.host = `${databaseProxy.host}:${databaseProxy.port}`;
+      Object.assign(databaseEnv, { DATABASE_URL: target.href, DATABASE_TIMEOUT: '1s' });
+    }
+    const server = await startServer(t, { ...opts, database, env: { REDIS_URL: viaProxy.toString(), REDIS_KEY_PREFIX: prefix, ...databaseEnv, ...opts.env } });
+    if (databaseProxy) {
+      const proxy = databaseProxy;
+      t.teardown(() => proxy.close());
+    }
+    instances.push(Object.assign(server, { redisProxy, ...(databaseProxy ? { databaseProxy } : {}) }));
   }
   return instances;
 }

@@ -158,7 +158,7 @@ async function runInkwell(): Promise<void> {
         case 'counts': {
           // The group-commit writer counts its own transactions; the driver-level count also sees reads.
           const writer = app.whiteboard?.writer.stats;
-          // With REDIS_URL, the Redis commands the room bus sent (messages and presence scripts).
+          // With REDIS_URL, every Redis command this instance sent: room messages, forwarded writes and their answers, presence and lease scripts.
           const redisCommands = app.redis?.sent.commands ?? 0;
           return send({ type: 'reply', id: msg.id, result: { ...transactionCounts(), writerTransactions: writer?.transactions ?? 0, redisCommands } });
         }

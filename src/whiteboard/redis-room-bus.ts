@@ -67,8 +67,6 @@ interface ActiveRoom {
  */
 export class RedisRoomBus implements RoomBus {
   readonly instanceId = randomUUID();
-  /** Redis commands this bus sent: messages published and presence scripts run (the benchmark reads them). */
-  readonly stats = { published: 0, scripts: 0 };
   private readonly rooms = new Map<string, ActiveRoom>();
   /** Events published this turn, per room, not yet sent to Redis. */
   private readonly outbox = new Map<string, RoomEvent[]>();
@@ -91,13 +89,7 @@ export class RedisRoomBus implements RoomBus {
   constructor(private readonly deps: RedisRoomBusDeps) {
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
     this.observer = deps.observer ?? unobservedBus;
-    const counted: ScriptRunner = {
-      run: (script, keys, args) => {
-        this.stats.scripts++;
-        return deps.redis.run(script, keys, args);
-      },
-    };
-    this.presence = new ClusterPresence(counted, this.instanceId, this.timing);
+    this.presence = new ClusterPresence(deps.redis, this.instanceId, this.timing);
     // A slow beat (Redis or the database lagging) is never overlapped by the next one.
     this.timer = setInterval(() => {
       if (!this.beating) this.schedule(false);
@@ -213,7 +205,6 @@ export class RedisRoomBus implements RoomBus {
   }
 
   private send(roomId: string, message: string): void {
-    this.stats.published++;
     this.observer.message('published');
     this.deps.redis.publish(`room:${roomId}`, message);
   }

@@ -132,5 +132,4 @@ t.test('a commit published by one instance goes to Redis as one message, before 
     'b 2 after 1 published',
     'b 3 after 1 published',
   ]);
-  t.equal(a.stats.published, 1);
 });

@@ -45,13 +45,24 @@ export function runNode(args: string[], env: Record<string, string>, cwd = repoR
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** A free loopback port (released again before it is returned). */
+/**
+ * A free loopback port for a child server (released again before it is returned, so another process
+ * could take it before the child listens). Picked below Linux's ephemeral range (32768–60999 by
+ * default), where the suite's own outgoing connections (sockets, PostgreSQL, Redis) take theirs,
+ * and at random, so parallel test files rarely try the same one.
+ */
 export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const srv = createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) continue;
+    await new Promise<void>((r) => srv.close(() => r()));
+    return port;
+  }
 }
 
 /** Polls a URL until it answers (or the process exits, or time runs out). */

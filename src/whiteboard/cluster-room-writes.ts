@@ -39,18 +39,21 @@ interface Forward {
   timer: NodeJS.Timeout;
 }
 
-/** The instance that writes the room stopped answering; the sender is told to try again. */
-export class ForwardTimeout extends Error {
+/**
+ * A forwarded write that was not stored, and why: the room's writer stopped answering (`timeout`),
+ * did not store it (`failed`, it logged why), this instance stopped serving the room before the
+ * write's event came back (`abandoned`), or the instance asked does not write the room
+ * (`not_writer`, asked again elsewhere and never seen by the sender). The sender is told to try
+ * again; nothing more is logged (`reported`).
+ */
+export class ForwardError extends Error {
   readonly reported = true;
-}
-/** The room's writer did not store it (it already logged why); the sender is told to try again. */
-export class ForwardFailed extends Error {
-  readonly reported = true;
-}
-class NotWriter extends Error {}
-/** This instance stopped serving the room (its last socket left) before the write's event came back. */
-export class ForwardAbandoned extends Error {
-  readonly reported = true;
+  constructor(
+    readonly reason: 'timeout' | 'failed' | 'abandoned' | 'not_writer',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -106,15 +109,16 @@ export class ClusterRoomWrites implements RoomWrites {
     try {
       return await this.forward(holder, op, sender);
     } catch (err) {
-      if (err instanceof NotWriter) {
+      if (!(err instanceof ForwardError)) throw err;
+      if (err.reason === 'not_writer') {
         this.leases.forget(op.roomId, holder);
         // Asked twice and told no twice (a lease in hand-over): this instance writes it.
         return retried ? this.writeHere(op, sender) : this.record(op, sender, true);
       }
-      if (err instanceof ForwardTimeout) {
+      if (err.reason === 'timeout') {
         this.deps.logger.warn({ roomId: op.roomId, writer: holder }, 'the instance writing this room did not answer; this instance takes the room over');
         await this.leases.takeOver(op.roomId, holder).catch(() => {});
-      } else if (!(err instanceof ForwardFailed)) throw err;
+      } else if (err.reason !== 'failed') throw err;
       // A draw with a clientRef is safe to store again: if the writer stored it after all, the
       // database answers `duplicate`. Anything else might be stored twice: its sender tries again.
       if (op.kind === 'draw' && op.clientRef !== null) return this.writeHere(op, sender);
@@ -151,7 +155,7 @@ export class ClusterRoomWrites implements RoomWrites {
       const timer = setTimeout(() => {
         this.forwards.delete(req);
         this.observer.forwarded('timeout');
-        reject(new ForwardTimeout('The instance writing this room did not answer.'));
+        reject(new ForwardError('timeout', 'The instance writing this room did not answer.'));
       }, this.timing.forwardTimeoutMs);
       timer.unref();
       this.forwards.set(req, { roomId: op.roomId, holder, sender, resolve, reject, timer });
@@ -217,7 +221,7 @@ export class ClusterRoomWrites implements RoomWrites {
       if (req <= upto || forward.holder !== holder || !rooms.has(forward.roomId)) continue;
       this.take(req);
       this.observer.forwarded('not_writer');
-      forward.reject(new NotWriter());
+      forward.reject(new ForwardError('not_writer', 'The instance asked does not write this room.'));
     }
   }
 
@@ -227,8 +231,8 @@ export class ClusterRoomWrites implements RoomWrites {
     this.observer.forwarded(reply.outcome);
     if (reply.outcome === 'refused') forward.resolve({ kind: 'refused', code: reply.code as RefusalCode, message: reply.message });
     else if (reply.outcome === 'duplicate') forward.resolve({ kind: 'duplicate', frame: reply.frame as unknown as OrderedEvent });
-    else if (reply.outcome === 'not_writer') forward.reject(new NotWriter());
-    else forward.reject(new ForwardFailed('The instance writing this room could not store it.'));
+    else if (reply.outcome === 'not_writer') forward.reject(new ForwardError('not_writer', 'The instance asked does not write this room.'));
+    else forward.reject(new ForwardError('failed', 'The instance writing this room could not store it.'));
   }
 
   /** A write another instance forwarded: stored here if this instance writes the room, its answer sent back unless its event says it all. */
@@ -260,7 +264,7 @@ export class ClusterRoomWrites implements RoomWrites {
       if (forward.roomId !== roomId) continue;
       this.take(req);
       this.observer.forwarded('abandoned');
-      forward.reject(new ForwardAbandoned('Its sender left the room.'));
+      forward.reject(new ForwardError('abandoned', 'Its sender left the room.'));
     }
   }
 
@@ -299,7 +303,7 @@ export class ClusterRoomWrites implements RoomWrites {
     this.closing = true;
     const rooms = await this.leases.releaseAll();
     this.tellReleased([...new Set([...rooms, ...this.forwarders.keys()])]);
-    for (const req of [...this.forwards.keys()]) this.take(req)?.reject(new ForwardAbandoned('The server is shutting down.'));
+    for (const req of [...this.forwards.keys()]) this.take(req)?.reject(new ForwardError('abandoned', 'The server is shutting down.'));
   }
 
   /** After close, once the writer is done. */

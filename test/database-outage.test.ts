@@ -1,7 +1,7 @@
 import pg from 'pg';
 import t, { type Test } from 'tap';
 import { sql } from 'kysely';
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
+import { proxyInFront, type FaultProxy } from './helpers/fault-proxy.js';
 import { request } from './helpers/http.js';
 import { persistentDatabase, startServer, type TestServer } from './helpers/server.js';
 import { createRoom, joined, line, newUser, nothingMore } from './whiteboard/fixtures.js';
@@ -25,10 +25,7 @@ async function readyBecomes(server: TestServer, status: number): Promise<number>
 
 /** A server whose every PostgreSQL connection goes through a fault proxy. */
 async function serverBehindProxy(t: Test): Promise<{ server: TestServer; proxy: FaultProxy }> {
-  const target = new URL(pgUrl!);
-  const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const proxied = new URL(pgUrl!);
-  proxied.host = `${proxy.host}:${proxy.port}`;
+  const { proxy, url: proxied } = await proxyInFront(pgUrl!, 5432);
   proxied.password = PASSWORD;
   const server = await startServer(t, { env: { DATABASE_URL: proxied.href, DATABASE_TIMEOUT: '1s' } });
   // Restore before the server closes (teardowns run in order), so it can drop its schema.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { proxyInFront, type FaultProxy } from './fault-proxy.js';
 import { persistentDatabase, startServer, type TestServer, type TestServerOptions } from './server.js';
 
 /** Why several-instances tests cannot run here, or null when they can (PostgreSQL and Redis both given). */
@@ -23,32 +23,24 @@ export interface Instance extends TestServer {
  */
 export async function startCluster(t: Test, count: number, opts: TestServerOptions = {}, { proxyDatabase = false } = {}): Promise<Instance[]> {
   const database = persistentDatabase(t);
-  const redisUrl = new URL(process.env.TEST_REDIS_URL!);
   const prefix = `test:${randomBytes(6).toString('hex')}:`;
   const instances: Instance[] = [];
   // One after the other: the first one runs the migrations.
   for (let i = 0; i < count; i++) {
-    const redisProxy = await startFaultProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-    t.teardown(() => redisProxy.close());
-    const viaProxy = new URL(redisUrl);
-    viaProxy.hostname = redisProxy.host;
-    viaProxy.port = String(redisProxy.port);
-    const databaseEnv: Record<string, string> = {};
+    const redis = await proxyInFront(process.env.TEST_REDIS_URL!, 6379);
+    t.teardown(() => redis.proxy.close());
+    const env: Record<string, string> = { REDIS_URL: redis.url.href, REDIS_KEY_PREFIX: prefix };
     let databaseProxy: FaultProxy | undefined;
     if (proxyDatabase) {
-      const target = new URL(database.env.DATABASE_URL!);
-      databaseProxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      const db = await proxyInFront(database.env.DATABASE_URL!, 5432);
+      databaseProxy = db.proxy;
       // Registered before the server's own teardown, so it runs first: the server closes with its database back.
-      t.teardown(() => databaseProxy?.restore());
-      target.host = `${databaseProxy.host}:${databaseProxy.port}`;
-      Object.assign(databaseEnv, { DATABASE_URL: target.href, DATABASE_TIMEOUT: '1s' });
+      t.teardown(() => db.proxy.restore());
+      Object.assign(env, { DATABASE_URL: db.url.href, DATABASE_TIMEOUT: '1s' });
     }
-    const server = await startServer(t, { ...opts, database, env: { REDIS_URL: viaProxy.toString(), REDIS_KEY_PREFIX: prefix, ...databaseEnv, ...opts.env } });
-    if (databaseProxy) {
-      const proxy = databaseProxy;
-      t.teardown(() => proxy.close());
-    }
-    instances.push(Object.assign(server, { redisProxy, ...(databaseProxy ? { databaseProxy } : {}) }));
+    const server = await startServer(t, { ...opts, database, env: { ...env, ...opts.env } });
+    if (databaseProxy) t.teardown(() => databaseProxy?.close());
+    instances.push(Object.assign(server, { redisProxy: redis.proxy, ...(databaseProxy ? { databaseProxy } : {}) }));
   }
   return instances;
 }

@@ -97,3 +97,11 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
   };
 }
+
+/** A fault proxy in front of the service a URL names (`defaultPort` when it names none), and that URL pointing through it. */
+export async function proxyInFront(url: string, defaultPort: number): Promise<{ proxy: FaultProxy; url: URL }> {
+  const target = new URL(url);
+  const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || defaultPort) });
+  target.host = `${proxy.host}:${proxy.port}`;
+  return { proxy, url: target };
+}
